@@ -1,0 +1,1 @@
+"""LearningLoss++ for pose estimation in plain PyTorch (never imports Django)."""
