@@ -1,0 +1,35 @@
+"""Keypoint labels; every edit keeps the previous version as a revision."""
+from django.conf import settings
+from django.db import models
+
+from alweb.images.models import Image
+
+
+class Annotation(models.Model):
+    """The current label of an image: K points [x, y, v] in upright-image pixels, COCO v."""
+
+    image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="annotation")
+    keypoints = models.JSONField()
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.image_id}-{self.version}"'
+
+
+class AnnotationRevision(models.Model):
+    """A version of a label as it was saved; the history is never rewritten."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    keypoints = models.JSONField()
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["annotation", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["annotation", "version"], name="revision_unique_version"),
+        ]

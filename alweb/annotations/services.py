@@ -1,0 +1,40 @@
+"""Everything that writes labels."""
+from django.db import transaction
+
+from alweb.annotations.models import Annotation, AnnotationRevision
+from alweb.annotations.validation import validate_keypoints
+from alweb.api_errors import PreconditionFailed, PreconditionRequired
+from alweb.images.models import Image
+
+
+@transaction.atomic
+def annotation_save(*, image: Image, user, keypoints: list, if_match: str | None) -> tuple[Annotation, bool]:
+    """Create or replace the image's label, keeping every version; returns (annotation, created).
+
+    Replacing a label needs the ETag the editor read (If-Match), so that two people
+    editing the same image cannot silently overwrite each other.
+    """
+    cleaned = validate_keypoints(
+        keypoints=keypoints, num_keypoints=image.project.num_keypoints, width=image.width, height=image.height
+    )
+    image = Image.objects.select_for_update().get(pk=image.pk)
+    annotation = Annotation.objects.filter(image=image).first()
+    if annotation is None:
+        annotation = Annotation.objects.create(image=image, keypoints=cleaned, annotator=user, version=1)
+        created = True
+    else:
+        if not if_match:
+            raise PreconditionRequired()
+        if if_match.strip() not in (annotation.etag, "*"):
+            raise PreconditionFailed(f"The label changed since you read it; it is now at version {annotation.version}.")
+        annotation.keypoints, annotation.annotator = cleaned, user
+        annotation.version += 1
+        annotation.save(update_fields=["keypoints", "annotator", "version", "updated_at"])
+        created = False
+    AnnotationRevision.objects.create(
+        annotation=annotation, version=annotation.version, keypoints=cleaned, annotator=user
+    )
+    if image.state != Image.State.LABELLED:
+        image.state = Image.State.LABELLED
+        image.save(update_fields=["state"])
+    return annotation, created

@@ -1,0 +1,10 @@
+"""The Celery application; configuration comes from Django settings (CELERY_*)."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alweb.settings.base")
+
+app = Celery("alweb")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

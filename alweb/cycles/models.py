@@ -1,0 +1,93 @@
+"""Active-learning cycles, the models they train and the scores those models give."""
+from django.db import models
+
+from alweb.images.models import Image
+from alweb.projects.models import Project
+
+
+class Cycle(models.Model):
+    """One round of train -> score -> select, a state machine driven by conditional updates."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        TRAINING = "training"
+        SCORING = "scoring"
+        SELECTING = "selecting"
+        READY = "ready"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    ACTIVE_STATES = (State.QUEUED, State.TRAINING, State.SCORING, State.SELECTING)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="cycles")
+    index = models.PositiveIntegerField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    strategy = models.CharField(max_length=40)
+    budget = models.PositiveIntegerField()
+    epochs = models.PositiveIntegerField()
+    model_name = models.CharField(max_length=40)
+    progress = models.JSONField(default=dict)
+    metrics = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The worker holding the cycle renews lease_expires_at while it works; an expired
+    # lease means the worker died and another may take the cycle over.
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "index"], name="cycle_unique_index"),
+            # At most one cycle of a project runs at a time.
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=models.Q(state__in=["queued", "training", "scoring", "selecting"]),
+                name="cycle_one_active_per_project",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "lease_expires_at"], name="cycle_state_lease")]
+
+
+class ModelVersion(models.Model):
+    """A trained model: its checkpoint in storage, its metrics, whether it is the one in use."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="model_versions")
+    cycle = models.OneToOneField(Cycle, on_delete=models.SET_NULL, null=True, blank=True, related_name="model_version")
+    model_name = models.CharField(max_length=40)
+    checkpoint = models.FileField(max_length=255, blank=True)
+    metrics = models.JSONField(default=dict)
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"], condition=models.Q(is_active=True), name="model_version_one_active"
+            ),
+        ]
+
+
+class Score(models.Model):
+    """What one model version predicts for one image."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="scores")
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="scores")
+    predicted_loss = models.FloatField()
+    # K points [x, y] in upright-image pixels and K confidences in [0, 1].
+    keypoints = models.JSONField()
+    confidence = models.JSONField()
+
+    class Meta:
+        constraints = [
+            # Re-running a scoring chunk overwrites instead of duplicating.
+            models.UniqueConstraint(fields=["model_version", "image"], name="score_unique_image"),
+        ]
+        indexes = [
+            # The ranked queue walks this index from the top: no sort over the pool.
+            models.Index(models.F("model_version"), models.F("predicted_loss").desc(), models.F("id"), name="score_ranked"),
+        ]

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class ImagesConfig(AppConfig):
+    name = "alweb.images"

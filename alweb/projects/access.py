@@ -1,0 +1,36 @@
+"""Who may see and change what. Outsiders get 404 so that existence is never revealed."""
+from rest_framework.exceptions import NotFound, PermissionDenied
+
+from alweb.projects.models import Membership, Project
+
+
+def membership_for(*, user, project_id: int) -> Membership:
+    """The user's membership of the project, or 404 if there is none."""
+    membership = (
+        Membership.objects.select_related("project").filter(project_id=project_id, user_id=user.pk).first()
+    )
+    if membership is None:
+        raise NotFound("No such project.")
+    return membership
+
+
+def project_for_member(*, user, project_id: int) -> Project:
+    return membership_for(user=user, project_id=project_id).project
+
+
+def project_for_admin(*, user, project_id: int) -> Project:
+    """The project if the user administers it; 404 for outsiders, 403 for annotators."""
+    membership = membership_for(user=user, project_id=project_id)
+    if not membership.is_admin:
+        raise PermissionDenied("Only the project's admins may do this.")
+    return membership.project
+
+
+def image_for_member(*, user, image_id: int):
+    """An image of a project the user belongs to, or 404."""
+    from alweb.images.models import Image
+
+    image = Image.objects.select_related("project").filter(pk=image_id, project__memberships__user_id=user.pk).first()
+    if image is None:
+        raise NotFound("No such image.")
+    return image

@@ -1,0 +1,108 @@
+"""Thin REST views for projects and their members."""
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alweb.projects import selectors, services
+from alweb.projects.access import project_for_admin, project_for_member
+from alweb.projects.models import Membership
+from ml.skeletons import PRESETS
+
+
+class ProjectOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    keypoints = serializers.ListField(child=serializers.CharField())
+    edges = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
+    flip_pairs = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
+    preset = serializers.CharField()
+    flag_percentile = serializers.FloatField()
+    created_at = serializers.DateTimeField()
+
+
+def _index_pairs(**kwargs):
+    pair = serializers.ListField(child=serializers.IntegerField(min_value=0), min_length=2, max_length=2)
+    return serializers.ListField(child=pair, max_length=1000, **kwargs)
+
+
+class ProjectListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        preset = serializers.ChoiceField(choices=sorted(PRESETS), required=False)
+        keypoints = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
+        edges = _index_pairs(required=False)
+        flip_pairs = _index_pairs(required=False)
+
+        def validate(self, attrs):
+            if "preset" in attrs and "keypoints" in attrs:
+                raise serializers.ValidationError("Give either a preset or custom keypoints, not both.")
+            if "preset" not in attrs and "keypoints" not in attrs:
+                raise serializers.ValidationError("Give a preset (lsp14, mpii16, coco17) or custom keypoints.")
+            return attrs
+
+    def get(self, request):
+        projects = selectors.projects_for_user(user=request.user)
+        return Response({"results": ProjectOutput(projects, many=True).data})
+
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = services.project_create(user=request.user, **serializer.validated_data)
+        return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200, required=False)
+        keypoints = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
+        edges = _index_pairs(required=False)
+        flip_pairs = _index_pairs(required=False)
+        flag_percentile = serializers.FloatField(min_value=0, max_value=100, required=False)
+
+    def get(self, request, project_id: int):
+        project = project_for_member(user=request.user, project_id=project_id)
+        return Response(ProjectOutput(project).data)
+
+    def patch(self, request, project_id: int):
+        project = project_for_admin(user=request.user, project_id=project_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = services.project_update(project=project, data=serializer.validated_data)
+        return Response(ProjectOutput(project).data)
+
+    put = patch
+
+
+class MembershipOutput(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    role = serializers.CharField()
+
+
+class MemberListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+    def get(self, request, project_id: int):
+        project = project_for_member(user=request.user, project_id=project_id)
+        return Response({"results": MembershipOutput(selectors.memberships_of(project=project), many=True).data})
+
+    def post(self, request, project_id: int):
+        project = project_for_admin(user=request.user, project_id=project_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership, created = services.membership_set(project=project, **serializer.validated_data)
+        return Response(
+            MembershipOutput(membership).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class MemberDetailApi(APIView):
+    def delete(self, request, project_id: int, username: str):
+        project = project_for_admin(user=request.user, project_id=project_id)
+        membership = selectors.memberships_of(project=project).filter(user__username=username).first()
+        if membership is None:
+            raise NotFound("No such member.")
+        services.membership_remove(membership=membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,78 @@
+"""Everything that writes projects and memberships."""
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from rest_framework.exceptions import ValidationError
+
+from alweb.api_errors import Conflict
+from alweb.projects.models import Membership, Project
+from alweb.projects.skeleton_validation import validate_skeleton
+from ml.skeletons import PRESETS
+
+
+def _skeleton_from(*, preset: str | None, keypoints, edges, flip_pairs) -> dict:
+    if preset:
+        skeleton = PRESETS[preset]
+        return {
+            "keypoints": list(skeleton.keypoints),
+            "edges": [list(e) for e in skeleton.edges],
+            "flip_pairs": [list(p) for p in skeleton.flip_pairs],
+        }
+    validate_skeleton(keypoints=keypoints or [], edges=edges or [], flip_pairs=flip_pairs or [])
+    return {"keypoints": keypoints, "edges": edges or [], "flip_pairs": flip_pairs or []}
+
+
+@transaction.atomic
+def project_create(*, user, name: str, preset: str | None = None, keypoints=None, edges=None, flip_pairs=None) -> Project:
+    """Create a project from a preset or a custom skeleton; its creator becomes its admin."""
+    skeleton = _skeleton_from(preset=preset, keypoints=keypoints, edges=edges, flip_pairs=flip_pairs)
+    project = Project.objects.create(name=name, preset=preset or "", created_by=user, **skeleton)
+    Membership.objects.create(project=project, user=user, role=Membership.Role.ADMIN)
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, data: dict) -> Project:
+    """Rename the project or edit its skeleton; the keypoint count is fixed once labels exist."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    keypoints = data.get("keypoints", project.keypoints)
+    edges = data.get("edges", project.edges)
+    flip_pairs = data.get("flip_pairs", project.flip_pairs)
+    validate_skeleton(keypoints=keypoints, edges=edges, flip_pairs=flip_pairs)
+    has_labels = project.images.filter(annotation__isnull=False).exists()
+    if len(keypoints) != len(project.keypoints) and has_labels:
+        raise Conflict("The number of keypoints cannot change once images are labelled.")
+    project.name = data.get("name", project.name)
+    project.flag_percentile = data.get("flag_percentile", project.flag_percentile)
+    project.keypoints, project.edges, project.flip_pairs = keypoints, edges, flip_pairs
+    project.save(update_fields=["name", "flag_percentile", "keypoints", "edges", "flip_pairs", "updated_at"])
+    return project
+
+
+@transaction.atomic
+def membership_set(*, project: Project, username: str, role: str) -> tuple[Membership, bool]:
+    """Add a user to the project or change their role; returns (membership, created)."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ValidationError({"username": "No user with that username."})
+    membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
+    if membership is None:
+        return Membership.objects.create(project=project, user=user, role=role), True
+    if membership.is_admin and role != Membership.Role.ADMIN:
+        _ensure_another_admin(project=project, leaving=membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership, False
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    """Remove a member; the last admin cannot leave, or nobody could manage the project."""
+    if membership.is_admin:
+        _ensure_another_admin(project=membership.project, leaving=membership)
+    membership.delete()
+
+
+def _ensure_another_admin(*, project: Project, leaving: Membership) -> None:
+    admins = Membership.objects.select_for_update().filter(project=project, role=Membership.Role.ADMIN)
+    if not admins.exclude(pk=leaving.pk).exists():
+        raise Conflict("A project needs at least one admin.")

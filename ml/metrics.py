@@ -1,0 +1,123 @@
+"""Pose accuracy (PCK, PCKh, the LSP torso normaliser) and rank correlations.
+
+Keypoint arrays are [N, K, 2] (x, y in pixels), visibility is [N, K] in the COCO
+convention (0 unlabelled, 1 occluded, 2 visible); only joints with v > 0 are scored.
+"""
+import numpy as np
+from scipy import stats
+
+from ml.skeletons import Skeleton
+
+
+def per_image_pck(
+    pred: np.ndarray, gt: np.ndarray, visibility: np.ndarray, normaliser: np.ndarray, alpha: float
+) -> np.ndarray:
+    """Fraction of each image's labelled joints within alpha * normaliser of the truth, [N].
+
+    A distance exactly equal to the threshold counts as correct. Images with no labelled
+    joint, or whose normaliser is not finite (e.g. an unlabelled torso), get NaN.
+    """
+    correct, labelled = _correct_and_labelled(pred, gt, visibility, normaliser, alpha)
+    n_labelled = labelled.sum(axis=1)
+    scores = np.full(len(n_labelled), np.nan)
+    scored = n_labelled > 0
+    scores[scored] = correct[scored].sum(axis=1) / n_labelled[scored]
+    return scores
+
+
+def pck(
+    pred: np.ndarray, gt: np.ndarray, visibility: np.ndarray, normaliser: np.ndarray, alpha: float
+) -> float:
+    """Fraction of all labelled joints within alpha * normaliser, pooled over images.
+
+    Pooling over joints (not averaging per-image scores) is the usual LSP/MPII figure;
+    images that per_image_pck scores NaN contribute no joint. NaN if no joint is scored.
+    """
+    correct, labelled = _correct_and_labelled(pred, gt, visibility, normaliser, alpha)
+    n_labelled = int(labelled.sum())
+    return float(correct.sum() / n_labelled) if n_labelled else float("nan")
+
+
+def pckh(
+    pred: np.ndarray, gt: np.ndarray, visibility: np.ndarray, head_size: np.ndarray, alpha: float = 0.5
+) -> float:
+    """PCKh: PCK normalised by each person's head size [N] (MPII's 0.6 x head-box diagonal)."""
+    return pck(pred, gt, visibility, head_size, alpha)
+
+
+def torso_size(gt: np.ndarray, visibility: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """LSP torso diameter per image [N]: distance from the left shoulder to the right hip.
+
+    When either of those joints is unlabelled, the other diagonal (right shoulder to left
+    hip) is used; when both diagonals miss a joint, the size is NaN and the image drops
+    out of PCK. Works for any skeleton naming its joints l-/r- or left_/right_.
+    """
+    gt = np.asarray(gt, dtype=np.float64)
+    visibility = np.asarray(visibility)
+    primary = _diagonal(gt, visibility, skeleton, shoulder="left", hip="right")
+    fallback = _diagonal(gt, visibility, skeleton, shoulder="right", hip="left")
+    return np.where(np.isnan(primary), fallback, primary)
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation; NaN for fewer than 2 values, constant input or any NaN."""
+    a, b = _paired(a, b)
+    if _degenerate(a, b):
+        return float("nan")
+    return float(stats.spearmanr(a, b).statistic)
+
+
+def kendall(a: np.ndarray, b: np.ndarray) -> float:
+    """Kendall's tau-b (ties corrected); NaN for fewer than 2 values, constant input or any NaN."""
+    a, b = _paired(a, b)
+    if _degenerate(a, b):
+        return float("nan")
+    return float(stats.kendalltau(a, b).statistic)
+
+
+def _correct_and_labelled(pred, gt, visibility, normaliser, alpha) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean [N, K] masks: joint within threshold (and scored), joint scored."""
+    pred = np.asarray(pred, dtype=np.float64)
+    gt = np.asarray(gt, dtype=np.float64)
+    visibility = np.asarray(visibility)
+    normaliser = np.asarray(normaliser, dtype=np.float64)
+    if pred.shape != gt.shape or gt.shape[:2] != visibility.shape or normaliser.shape != gt.shape[:1]:
+        raise ValueError(
+            f"shapes disagree: pred {pred.shape}, gt {gt.shape}, "
+            f"visibility {visibility.shape}, normaliser {normaliser.shape}"
+        )
+    distance = np.sqrt(((pred - gt) ** 2).sum(axis=-1))
+    labelled = (visibility > 0) & np.isfinite(normaliser)[:, None]
+    correct = labelled & (distance <= alpha * normaliser[:, None])
+    return correct, labelled
+
+
+def _diagonal(gt, visibility, skeleton: Skeleton, *, shoulder: str, hip: str) -> np.ndarray:
+    """Distance from the `shoulder`-side shoulder to the `hip`-side hip, NaN where unlabelled."""
+    s = _joint_index(skeleton, shoulder, "shoulder")
+    h = _joint_index(skeleton, hip, "hip")
+    distance = np.linalg.norm(gt[:, s] - gt[:, h], axis=-1)
+    both_labelled = (visibility[:, s] > 0) & (visibility[:, h] > 0)
+    return np.where(both_labelled, distance, np.nan)
+
+
+def _joint_index(skeleton: Skeleton, side: str, part: str) -> int:
+    for name in (f"{side[0]}-{part}", f"{side}_{part}"):
+        if name in skeleton.keypoints:
+            return skeleton.keypoints.index(name)
+    raise ValueError(f"skeleton has no {side} {part}: {skeleton.keypoints}")
+
+
+def _paired(a, b) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.asarray(b, dtype=np.float64).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"need paired values, got {a.shape} and {b.shape}")
+    return a, b
+
+
+def _degenerate(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when a correlation is undefined: too few values, a constant side or a NaN."""
+    if len(a) < 2 or np.isnan(a).any() or np.isnan(b).any():
+        return True
+    return bool(np.all(a == a[0]) or np.all(b == b[0]))

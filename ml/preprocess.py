@@ -1,0 +1,60 @@
+"""Image loading, letterbox to the square network input, and pixel normalisation."""
+import io
+import os
+from typing import BinaryIO, Union
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+ImageSource = Union[str, os.PathLike, BinaryIO, np.ndarray]
+
+# ImageNet statistics: the usual choice for hourglass inputs, and harmless when training from scratch.
+MEAN = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1) * 255.0
+STD = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1) * 255.0
+
+
+def load_image(source: ImageSource) -> np.ndarray:
+    """Decode a path, file-like object or HxWx3 uint8 array into an upright RGB uint8 array [H,W,3]."""
+    if isinstance(source, np.ndarray):
+        if source.dtype != np.uint8 or source.ndim != 3 or source.shape[2] != 3:
+            raise ValueError(f"expected an HxWx3 uint8 array, got {source.dtype} {source.shape}")
+        return source
+    if hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            source.seek(0)
+        source = io.BytesIO(source.read())
+    with Image.open(source) as im:
+        # Browsers apply EXIF orientation, so labels were drawn on the upright image.
+        return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+
+
+def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Resize [H,W,3] uint8 keeping aspect and pad to [size,size,3], centred.
+
+    Returns the padded image and the [2,3] map from original pixel coordinates to input coordinates
+    (pixel centres at integers: x_in = sx * (x + 0.5) - 0.5 + ox).
+    """
+    h, w = image.shape[:2]
+    if h == size and w == size:
+        return image, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    scale = size / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    # Rounding makes the two axes' scales differ slightly; keep both exact.
+    sx, sy = new_w / w, new_h / h
+    ox, oy = (size - new_w) // 2, (size - new_h) // 2
+    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.BILINEAR))
+    out = np.zeros((size, size, 3), dtype=np.uint8)
+    out[oy:oy + new_h, ox:ox + new_w] = resized
+    transform = np.array([[sx, 0.0, 0.5 * sx - 0.5 + ox], [0.0, sy, 0.5 * sy - 0.5 + oy]])
+    return out, transform
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """[H,W,3] uint8 -> [3,H,W] float32 in 0..255."""
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()
+
+
+def normalise(image: torch.Tensor) -> torch.Tensor:
+    """[3,H,W] (or [B,3,H,W]) float in 0..255 -> standardised float32."""
+    return (image - MEAN) / STD

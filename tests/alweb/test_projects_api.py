@@ -1,0 +1,96 @@
+"""Projects and members through whole HTTP requests."""
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_from_preset_reads_back_the_skeleton(admin_client):
+    response = admin_client.post("/api/v1/projects/", {"name": "Gym", "preset": "lsp14"}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["name"] == "Gym"
+    assert body["keypoints"][0] == "r-ankle" and len(body["keypoints"]) == 14
+    assert [0, 5] in body["flip_pairs"]
+    again = admin_client.get(f"/api/v1/projects/{body['id']}/").json()
+    assert again["keypoints"] == body["keypoints"] and again["edges"] == body["edges"]
+
+
+def test_create_custom_skeleton(admin_client):
+    payload = {"name": "Hands", "keypoints": ["wrist", "thumb", "index"], "edges": [[0, 1], [0, 2]], "flip_pairs": []}
+    body = admin_client.post("/api/v1/projects/", payload, format="json").json()
+    assert body["keypoints"] == ["wrist", "thumb", "index"]
+    assert body["edges"] == [[0, 1], [0, 2]]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"name": "x"},
+        {"name": "x", "preset": "horse"},
+        {"name": "x", "keypoints": []},
+        {"name": "x", "keypoints": ["a", "a"]},
+        {"name": "x", "keypoints": ["a", "b"], "edges": [[0, 2]]},
+        {"name": "x", "keypoints": ["a", "b"], "edges": [[1, 1]]},
+        {"name": "x", "keypoints": ["a", "b", "c"], "flip_pairs": [[0, 1], [1, 2]]},
+        {"name": "x", "preset": "lsp14", "keypoints": ["a"]},
+    ],
+)
+def test_bad_skeletons_are_rejected_and_nothing_is_stored(admin_client, payload):
+    from alweb.projects.models import Project
+
+    response = admin_client.post("/api/v1/projects/", payload, format="json")
+    assert response.status_code == 400
+    assert response.json()
+    assert not Project.objects.exists()
+
+
+def test_creator_becomes_admin_and_lists_only_own_projects(admin_client, outsider_client):
+    admin_client.post("/api/v1/projects/", {"name": "Mine", "preset": "coco17"}, format="json")
+    assert [p["name"] for p in admin_client.get("/api/v1/projects/").json()["results"]] == ["Mine"]
+    assert outsider_client.get("/api/v1/projects/").json()["results"] == []
+
+
+def test_members_add_list_change_and_remove(admin_client, project, outsider_user):
+    url = f"/api/v1/projects/{project.id}/members/"
+    assert admin_client.post(url, {"username": "otto", "role": "annotator"}, format="json").status_code == 201
+    assert admin_client.post(url, {"username": "otto", "role": "admin"}, format="json").status_code == 200
+    roles = {m["username"]: m["role"] for m in admin_client.get(url).json()["results"]}
+    assert roles == {"ada": "admin", "ann": "annotator", "otto": "admin"}
+    assert admin_client.delete(f"{url}otto/").status_code == 204
+    assert admin_client.delete(f"{url}nobody/").status_code == 404
+    assert admin_client.post(url, {"username": "ghost", "role": "annotator"}, format="json").status_code == 400
+
+
+def test_last_admin_cannot_leave(admin_client, project):
+    response = admin_client.delete(f"/api/v1/projects/{project.id}/members/ada/")
+    assert response.status_code == 409
+    assert project.memberships.filter(user__username="ada", role="admin").exists()
+
+
+def test_update_project_and_keypoint_count_fixed_once_labelled(admin_client, project):
+    url = f"/api/v1/projects/{project.id}/"
+    assert admin_client.patch(url, {"name": "Sprinters"}, format="json").json()["name"] == "Sprinters"
+    shorter = admin_client.patch(url, {"keypoints": ["a", "b"], "edges": [], "flip_pairs": []}, format="json")
+    assert shorter.status_code == 200
+
+
+def test_token_endpoint(client, admin_user):
+    response = client.post("/api/v1/auth/token/", {"username": "ada", "password": "pw-for-tests"})
+    assert response.status_code == 200
+    token = response.json()["token"]
+    listing = client.get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert listing.status_code == 200
+    assert client.post("/api/v1/auth/token/", {"username": "ada", "password": "wrong"}).status_code == 400
+
+
+def test_anonymous_gets_401_json(anonymous_client):
+    response = anonymous_client.get("/api/v1/projects/")
+    assert response.status_code == 401
+    assert "detail" in response.json()
+
+
+def test_schema_and_docs_are_served(admin_client):
+    schema = admin_client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert b"/api/v1/projects/" in schema.content
+    assert admin_client.get("/api/v1/docs/").status_code == 200

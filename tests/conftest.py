@@ -1,0 +1,74 @@
+"""Fixtures shared by the whole suite: users in every role, a project, API clients."""
+import pytest
+
+# Django-dependent imports happen inside fixtures, so that tests/ml runs without Django.
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username: str, password: str = "pw-for-tests"):
+        return django_user_model.objects.create_user(username=username, password=password)
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("ada")
+
+
+@pytest.fixture
+def annotator_user(make_user):
+    return make_user("ann")
+
+
+@pytest.fixture
+def outsider_user(make_user):
+    return make_user("otto")
+
+
+@pytest.fixture
+def project(admin_user, annotator_user):
+    """An LSP-14 project administered by admin_user and labelled by annotator_user."""
+    from alweb.projects.services import membership_set, project_create
+
+    project = project_create(user=admin_user, name="Runners", preset="lsp14")
+    membership_set(project=project, username=annotator_user.username, role="annotator")
+    return project
+
+
+def token_client(user):
+    """An API client that authenticates like a REST client, with the user's token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def client_for():
+    return token_client
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return token_client(admin_user)
+
+
+@pytest.fixture
+def annotator_client(annotator_user):
+    return token_client(annotator_user)
+
+
+@pytest.fixture
+def outsider_client(outsider_user):
+    return token_client(outsider_user)
+
+
+@pytest.fixture
+def anonymous_client():
+    return token_client(None)
