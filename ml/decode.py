@@ -26,16 +26,22 @@ def decode_heatmaps(heatmaps: torch.Tensor, *, scale_to_input: float) -> tuple[t
     maxvals, idx = hm.flatten(2).max(dim=2)
     ix, iy = idx % w, idx // w
     padded = F.pad(hm.clamp_min(_EPS).log(), (1, 1, 1, 1), mode="replicate")
-    at = lambda dx, dy: _neighbours(padded, ix, iy, dx, dy)  # noqa: E731
+
+    def at(dx: int, dy: int) -> torch.Tensor:
+        return _neighbours(padded, ix, iy, dx, dy)
+
     c = at(0, 0)
     gx, gy = 0.5 * (at(1, 0) - at(-1, 0)), 0.5 * (at(0, 1) - at(0, -1))
     hxx, hyy = at(1, 0) - 2 * c + at(-1, 0), at(0, 1) - 2 * c + at(0, -1)
     hxy = 0.25 * (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1))
     det = hxx * hyy - hxy * hxy
-    newton_ok = (hxx < 0) & (det > _EPS)
+    # On the border one neighbour is missing: keep the integer peak, as Simple Baselines does.
+    interior = (ix > 0) & (ix < w - 1) & (iy > 0) & (iy < h - 1)
+    newton_ok = interior & (hxx < 0) & (det > _EPS)
     safe_det = torch.where(newton_ok, det, torch.ones_like(det))
-    ox = torch.where(newton_ok, -(hyy * gx - hxy * gy) / safe_det, 0.25 * torch.sign(gx))
-    oy = torch.where(newton_ok, -(hxx * gy - hxy * gx) / safe_det, 0.25 * torch.sign(gy))
+    quarter = interior.float() * 0.25
+    ox = torch.where(newton_ok, -(hyy * gx - hxy * gy) / safe_det, quarter * torch.sign(gx))
+    oy = torch.where(newton_ok, -(hxx * gy - hxy * gx) / safe_det, quarter * torch.sign(gy))
     # The true peak lies within half a pixel of the argmax; a larger step means the quadratic is a poor fit.
     offset = torch.stack([ox, oy], dim=-1).clamp(-0.5, 0.5)
     coords = torch.stack([ix, iy], dim=-1).float() + offset
