@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("alweb.projects.urls")),
     path("", include("alweb.images.urls")),
     path("", include("alweb.annotations.urls")),
+    path("", include("alweb.interchange.urls")),
 ]

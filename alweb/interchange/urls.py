@@ -1,0 +1,7 @@
+from django.urls import path
+
+from alweb.interchange import apis
+
+urlpatterns = [
+    path("projects/<int:project_id>/export/", apis.ExportApi.as_view(), name="project-export"),
+]

@@ -1,0 +1,51 @@
+"""Helpers for the COCO tests: tiny generated images, stored rows, exported documents."""
+import io
+import json
+
+import pytest
+from PIL import Image as PILImage
+
+
+def image_bytes(*, width: int, height: int, fmt: str = "PNG", color=(200, 40, 40), orientation: int | None = None) -> bytes:
+    """A small image file; with orientation, a JPEG whose EXIF says how to turn it upright."""
+    buffer = io.BytesIO()
+    picture = PILImage.new("RGB", (width, height), color)
+    if orientation is None:
+        picture.save(buffer, format=fmt)
+    else:
+        exif = PILImage.Exif()
+        exif[0x0112] = orientation
+        picture.save(buffer, format="JPEG", exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def stored_image():
+    """Create an Image row with its file in storage, as the pool holds it."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from alweb.images.models import Image
+
+    def create(*, project, name: str, width: int, height: int, data: bytes | None = None):
+        data = data or image_bytes(width=width, height=height, color=(len(name) * 7 % 255, width % 255, height % 255))
+        path = default_storage.save(f"test-images/{name}", ContentFile(data))
+        return Image.objects.create(
+            project=project,
+            name=name,
+            file=path,
+            sha256=hashlib.sha256(data).hexdigest(),
+            content_type="image/png",
+            width=width,
+            height=height,
+        )
+
+    return create
+
+
+def exported(response) -> dict:
+    """The JSON document of a streamed export response."""
+    assert response.status_code == 200, response.content
+    return json.loads(b"".join(response.streaming_content))
