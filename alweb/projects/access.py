@@ -34,3 +34,8 @@ def image_for_member(*, user, image_id: int):
     if image is None:
         raise NotFound("No such image.")
     return image
+
+
+def is_member(*, user, project_id: int) -> bool:
+    """Whether the user belongs to the project, in any role."""
+    return Membership.objects.filter(project_id=project_id, user_id=user.pk).exists()
