@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "alweb.images",
     "alweb.annotations",
     "alweb.cycles",
+    "alweb.realtime",
     "alweb.interchange",
 ]
 
