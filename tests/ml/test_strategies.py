@@ -1,0 +1,128 @@
+"""Selection strategies: ordering, determinism, the core-set geometry and peak entropy."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from ml.strategies import STRATEGIES, multipeak_entropy, select
+
+
+def test_registry_names():
+    assert set(STRATEGIES) == {"random", "coreset", "learning_loss", "ll_plus_plus", "multipeak_entropy"}
+
+
+def test_random_is_a_seeded_distinct_sample():
+    losses = np.zeros(50)
+    first = select("random", budget=20, predicted_loss=losses, seed=3)
+    assert first.dtype == np.int64
+    assert len(set(first.tolist())) == 20
+    np.testing.assert_array_equal(first, select("random", budget=20, predicted_loss=losses, seed=3))
+    assert not np.array_equal(first, select("random", budget=20, predicted_loss=losses, seed=4))
+
+
+@pytest.mark.parametrize("name", ["learning_loss", "ll_plus_plus"])
+def test_loss_strategies_rank_by_predicted_loss_with_index_tiebreak(name):
+    losses = np.array([0.1, 0.9, 0.5, 0.9, 0.2])
+    np.testing.assert_array_equal(select(name, budget=4, predicted_loss=losses), [1, 3, 2, 4])
+
+
+def test_entropy_strategy_ranks_by_entropy():
+    entropy = np.array([0.0, 2.0, 1.0])
+    np.testing.assert_array_equal(select("multipeak_entropy", budget=3, heatmap_entropy=entropy), [1, 2, 0])
+
+
+def test_budget_is_clipped_to_the_pool():
+    assert len(select("ll_plus_plus", budget=10, predicted_loss=np.arange(3.0))) == 3
+    assert len(select("random", budget=0, predicted_loss=np.arange(3.0))) == 0
+
+
+def test_coreset_picks_the_farthest_points():
+    labelled = np.array([[0.0, 0.0]])
+    pool = np.array([[1.0, 0.0], [10.0, 0.0], [0.0, 5.0], [9.0, 1.0], [0.0, 6.0]])
+    # (10, 0) is farthest from the origin; then (0, 6) at 6 beats (0, 5) at 5; then
+    # (9, 1) at sqrt(2) from (10, 0) beats (1, 0) and (0, 5), both at 1.
+    chosen = select("coreset", budget=3, features=pool, labelled_features=labelled)
+    np.testing.assert_array_equal(chosen, [1, 4, 3])
+
+
+def test_coreset_without_labelled_points_starts_from_a_seeded_point():
+    pool = np.random.default_rng(0).standard_normal((40, 3))
+    a = select("coreset", budget=10, features=pool, seed=1)
+    assert len(set(a.tolist())) == 10
+    np.testing.assert_array_equal(a, select("coreset", budget=10, features=pool, seed=1))
+    # the second pick is the farthest point from the first
+    distances = np.linalg.norm(pool - pool[a[0]], axis=1)
+    assert a[1] == int(np.argmax(distances))
+
+
+def test_coreset_never_repeats_on_duplicate_points():
+    pool = np.ones((5, 4))
+    chosen = select("coreset", budget=5, features=pool, labelled_features=pool[:1])
+    assert sorted(chosen.tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_missing_inputs_name_what_is_needed():
+    with pytest.raises(ValueError, match="predicted_loss"):
+        select("ll_plus_plus", budget=3, features=np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="features"):
+        select("coreset", budget=3, predicted_loss=np.zeros(4))
+    with pytest.raises(ValueError, match="pool size"):
+        select("random", budget=3)
+
+
+def test_mismatched_pool_sizes_are_rejected():
+    with pytest.raises(ValueError, match="disagree"):
+        select("random", budget=1, predicted_loss=np.zeros(3), heatmap_entropy=np.zeros(4))
+
+
+def test_nan_scores_are_rejected():
+    with pytest.raises(ValueError, match="finite"):
+        select("learning_loss", budget=1, predicted_loss=np.array([0.1, np.nan]))
+
+
+def test_unknown_strategy_lists_the_known_ones():
+    with pytest.raises(KeyError, match="ll_plus_plus"):
+        select("badge", budget=1, predicted_loss=np.zeros(2))
+
+
+def _heatmaps_with_peaks(peaks: list[tuple[int, int, float]]) -> torch.Tensor:
+    heatmaps = torch.zeros(1, 1, 16, 16)
+    for y, x, value in peaks:
+        heatmaps[0, 0, y, x] = value
+    return heatmaps
+
+
+def test_entropy_of_one_sharp_peak_is_zero_and_of_two_equal_peaks_log_two():
+    one = multipeak_entropy(_heatmaps_with_peaks([(4, 4, 1.0)]))
+    two = multipeak_entropy(_heatmaps_with_peaks([(4, 4, 1.0), (11, 11, 1.0)]))
+    assert one.shape == (1,)
+    assert one.item() == pytest.approx(0.0)
+    assert two.item() == pytest.approx(math.log(2))
+
+
+def test_entropy_ignores_peaks_below_the_fraction_and_averages_joints():
+    faint = _heatmaps_with_peaks([(4, 4, 1.0), (11, 11, 0.05)])
+    assert multipeak_entropy(faint).item() == pytest.approx(0.0)
+    uneven = _heatmaps_with_peaks([(4, 4, 3.0), (11, 11, 1.0)])
+    p = torch.tensor([0.75, 0.25])
+    assert multipeak_entropy(uneven).item() == pytest.approx(float(-(p * p.log()).sum()), rel=1e-6)
+    one_peak = _heatmaps_with_peaks([(4, 4, 1.0)])
+    two_peaks = _heatmaps_with_peaks([(4, 4, 1.0), (11, 11, 1.0)])
+    both = torch.cat([one_peak, two_peaks], dim=1)
+    assert multipeak_entropy(both).item() == pytest.approx(math.log(2) / 2)
+
+
+def test_entropy_of_gaussian_blobs():
+    ys, xs = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+
+    def blob(cy, cx):
+        return torch.exp(-((ys - cy) ** 2 + (xs - cx) ** 2) / (2 * 1.5**2))
+
+    single = blob(10.3, 12.6)[None, None]
+    double = (blob(8.2, 8.1) + blob(24.4, 23.7))[None, None]
+    assert multipeak_entropy(torch.cat([single, double])).tolist() == pytest.approx([0.0, math.log(2)], abs=1e-3)
+
+
+def test_all_zero_heatmap_contributes_zero():
+    assert multipeak_entropy(torch.zeros(2, 3, 8, 8)).tolist() == [0.0, 0.0]
