@@ -1,0 +1,108 @@
+"""Read zip archives among the uploads without trusting what their headers claim.
+
+Each member is checked by name and header first (paths that escape, links,
+encryption, declared size and ratio), then read through a reader that stops at the
+per-file cap, so a lying header cannot make the server inflate more than that.
+"""
+import re
+import stat
+import zipfile
+from pathlib import PurePosixPath
+
+from django.conf import settings
+
+from alweb.images.decoding import Rejected, size_check
+
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+# Images are already compressed; deflate cannot shrink a real one anywhere near this much.
+MAX_COMPRESSION_RATIO = 100
+ARCHIVE_SIGNATURES = (
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!\x1a\x07", "RAR"),
+)
+LOCAL_HEADER_BYTES = 30
+WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def is_zip(head: bytes) -> bool:
+    return head[:4] in ZIP_SIGNATURES
+
+
+def zip_open(stream) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """Open an archive and list its members, directories left out, or raise Rejected."""
+    try:
+        archive = zipfile.ZipFile(stream)
+        infos = archive.infolist()
+    except Exception as exc:  # noqa: BLE001  (any failure to parse untrusted bytes is a rejection)
+        raise Rejected(f"The file starts like a zip archive but is not a valid one: {exc}.") from None
+    members = [info for info in infos if not _is_directory(info)]
+    if not members:
+        archive.close()
+        raise Rejected("The archive holds no files.")
+    if _overlapping(members):
+        archive.close()
+        raise Rejected("The archive's members overlap each other (a zip bomb pattern).")
+    return archive, members
+
+
+def member_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """Return a member's bytes, read with a bounded reader, or raise Rejected."""
+    _header_check(info)
+    cap = settings.UPLOAD_MAX_FILE_BYTES
+    try:
+        with archive.open(info) as member:
+            data = member.read(cap + 1)
+    except Exception as exc:  # noqa: BLE001
+        raise Rejected(f"The archive member cannot be read: {exc}.") from None
+    size_check(len(data))
+    if len(data) > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        raise Rejected(_ratio_reason())
+    kind = archive_kind(data)
+    if kind is not None:
+        raise Rejected(f"Archives inside archives are not accepted (this member is a {kind} archive).")
+    return data
+
+
+def archive_kind(data: bytes) -> str | None:
+    """Name the archive format the bytes start with (tar included), or None."""
+    if data[257:262] == b"ustar":
+        return "tar"
+    return next((kind for magic, kind in ARCHIVE_SIGNATURES if data.startswith(magic)), None)
+
+
+def _header_check(info: zipfile.ZipInfo) -> None:
+    path = info.filename.replace("\\", "/")
+    if path.startswith("/") or WINDOWS_DRIVE.match(path):
+        raise Rejected("The member has an absolute path; only relative paths are accepted.")
+    if ".." in PurePosixPath(path).parts:
+        raise Rejected("The member's path contains '..'; paths may not leave the archive.")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise Rejected("The member is a symbolic link; only regular files are accepted.")
+    if info.flag_bits & 0x1:
+        raise Rejected("The member is encrypted.")
+    if info.file_size > settings.UPLOAD_MAX_FILE_BYTES:
+        raise Rejected(f"The member is larger than the limit of {settings.UPLOAD_MAX_FILE_BYTES:,} bytes per file.")
+    if info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        raise Rejected(_ratio_reason())
+
+
+def _ratio_reason() -> str:
+    return f"The member is compressed more than {MAX_COMPRESSION_RATIO}:1, which no real image is (zip bomb guard)."
+
+
+def _is_directory(info: zipfile.ZipInfo) -> bool:
+    return info.is_dir() or stat.S_ISDIR(info.external_attr >> 16)
+
+
+def _overlapping(members: list[zipfile.ZipInfo]) -> bool:
+    """Whether a member's data runs into the next one: many entries inflating the same bytes."""
+    ordered = sorted(members, key=lambda info: info.header_offset)
+    for current, following in zip(ordered, ordered[1:]):
+        if current.header_offset + LOCAL_HEADER_BYTES + current.compress_size > following.header_offset:
+            return True
+    return False

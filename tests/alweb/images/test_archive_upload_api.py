@@ -1,0 +1,158 @@
+"""Zip archives: members are checked one by one and reported by their path inside the archive."""
+import io
+import struct
+import zipfile
+
+import pytest
+
+from tests.alweb.images.conftest import assert_nothing_stored, jpeg, stored_files, symlink_zip, zip_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def results_of(response, status):
+    assert response.status_code == status, response.content
+    return {r["name"]: r for r in response.json()["results"]}
+
+
+def test_members_are_expanded_and_directories_skipped(post_files, media):
+    from alweb.images.models import Image
+
+    archive = zip_bytes([("run/", None), ("run/a.jpg", jpeg(seed=1)), ("run/deep/b.jpg", jpeg(seed=2))])
+    results = results_of(post_files(("batch.zip", archive), ("c.jpg", jpeg(seed=3))), 201)
+    assert list(results) == ["run/a.jpg", "run/deep/b.jpg", "c.jpg"]
+    assert {r["status"] for r in results.values()} == {"created"}
+    assert sorted(Image.objects.values_list("name", flat=True)) == ["c.jpg", "run/a.jpg", "run/deep/b.jpg"]
+    assert len(stored_files(media)) == 3
+
+
+def test_uncompressed_zip_is_expanded_too(post_files):
+    archive = zip_bytes([("a.jpg", jpeg())], compression=zipfile.ZIP_STORED)
+    assert results_of(post_files(("stored.zip", archive)), 201)["a.jpg"]["status"] == "created"
+
+
+@pytest.mark.parametrize(
+    "member, words",
+    [
+        ("../escape.jpg", "'..'"),
+        ("run/../../escape.jpg", "'..'"),
+        ("..\\escape.jpg", "'..'"),
+        ("/etc/passwd.jpg", "absolute path"),
+        ("C:\\Windows\\x.jpg", "absolute path"),
+    ],
+)
+def test_members_that_leave_the_archive_are_rejected(post_files, media, member, words):
+    results = results_of(post_files(("evil.zip", zip_bytes([(member, jpeg())]))), 400)
+    assert words in results[member]["reason"]
+    assert_nothing_stored(media)
+
+
+def test_symlink_member_is_rejected(post_files, media):
+    results = results_of(post_files(("links.zip", symlink_zip("passwd.jpg", "/etc/passwd"))), 400)
+    assert "symbolic link" in results["passwd.jpg"]["reason"]
+    assert_nothing_stored(media)
+
+
+@pytest.mark.parametrize("inner", [zip_bytes([("a.jpg", jpeg())]), b"\x1f\x8b\x08\x00" + b"\x00" * 100])
+def test_nested_archive_is_rejected(post_files, media, inner):
+    results = results_of(post_files(("outer.zip", zip_bytes([("inner.jpg", inner)]))), 400)
+    assert "Archives inside archives" in results["inner.jpg"]["reason"]
+    assert_nothing_stored(media)
+
+
+def test_high_compression_ratio_is_rejected(post_files, media):
+    results = results_of(post_files(("bomb.zip", zip_bytes([("zeros.jpg", b"\x00" * 2_000_000)]))), 400)
+    assert "compressed more than 100:1" in results["zeros.jpg"]["reason"]
+    assert_nothing_stored(media)
+
+
+def test_member_whose_header_understates_its_size_is_rejected(post_files, media):
+    # The headers claim 1,000 bytes; inflating stops there and the checksum exposes the lie.
+    archive = bytearray(zip_bytes([("liar.jpg", jpeg(size=(64, 64)) + b"\x00" * 200_000)]))
+    for signature, size_offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = archive.index(signature) + size_offset
+        archive[at : at + 4] = struct.pack("<I", 1000)
+    results = results_of(post_files(("liar.zip", bytes(archive))), 400)
+    assert "cannot be read" in results["liar.jpg"]["reason"]
+    assert_nothing_stored(media)
+
+
+def test_member_over_the_size_cap_is_rejected(post_files, media, settings):
+    settings.UPLOAD_MAX_FILE_BYTES = 500
+    results = results_of(post_files(("big.zip", zip_bytes([("big.jpg", jpeg(size=(128, 128)))]))), 400)
+    assert "limit of 500 bytes" in results["big.jpg"]["reason"]
+    assert_nothing_stored(media)
+
+
+def test_overlapping_members_reject_the_archive(post_files, media):
+    archive = bytearray(zip_bytes([("a.jpg", jpeg(seed=1)), ("b.jpg", jpeg(seed=2))]))
+    second_entry = archive.index(b"PK\x01\x02", archive.index(b"PK\x01\x02") + 1)
+    archive[second_entry + 42 : second_entry + 46] = struct.pack("<I", 0)  # b's data "starts" at a's
+    results = results_of(post_files(("overlap.zip", bytes(archive))), 400)
+    assert "overlap" in results["overlap.zip"]["reason"]
+    assert_nothing_stored(media)
+
+
+def test_huge_member_count_rejects_the_whole_request(post_files, media, settings):
+    settings.UPLOAD_MAX_FILES = 5
+    archive = zip_bytes([(f"{i}.jpg", jpeg(seed=i)) for i in range(5)])
+    response = post_files(("many.zip", archive), ("one-more.jpg", jpeg(seed=99)))
+    assert response.status_code == 400
+    assert "6 files (archive members included)" in response.json()["detail"]
+    assert_nothing_stored(media)
+
+
+def test_partly_bad_archive_keeps_the_good_members(post_files, media):
+    from alweb.images.models import Image
+
+    archive = zip_bytes(
+        [
+            ("good.jpg", jpeg(seed=1)),
+            ("../bad.jpg", jpeg(seed=2)),
+            ("page.jpg", b"<html></html>"),
+            ("again.jpg", jpeg(seed=1)),
+            ("empty.png", b""),
+        ]
+    )
+    results = results_of(post_files(("mixed.zip", archive)), 201)
+    assert {name: r["status"] for name, r in results.items()} == {
+        "good.jpg": "created",
+        "../bad.jpg": "rejected",
+        "page.jpg": "rejected",
+        "again.jpg": "duplicate",
+        "empty.png": "rejected",
+    }
+    assert results["again.jpg"]["id"] == results["good.jpg"]["id"]
+    assert list(Image.objects.values_list("name", flat=True)) == ["good.jpg"]
+    assert len(stored_files(media)) == 1
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"PK\x03\x04" + b"not really a zip" * 10, "not a valid one"),
+        (zip_bytes([]), "holds no files"),
+        (zip_bytes([("only/", None), ("dirs/", None)]), "holds no files"),
+    ],
+)
+def test_broken_or_empty_zip_is_rejected(post_files, media, data, words):
+    results = results_of(post_files(("broken.zip", data)), 400)
+    assert words in results["broken.zip"]["reason"]
+    assert_nothing_stored(media)
+
+
+def test_encrypted_member_is_rejected(post_files, media):
+    archive = bytearray(zip_bytes([("secret.jpg", jpeg())]))
+    for signature, flags_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        archive[archive.index(signature) + flags_offset] |= 0x1
+    results = results_of(post_files(("secret.zip", bytes(archive))), 400)
+    assert "encrypted" in results["secret.jpg"]["reason"]
+    assert_nothing_stored(media)
+
+
+def test_zip_given_as_an_archive_member_is_nested(project, media):
+    from alweb.images.services import images_ingest
+
+    results = images_ingest(project=project, files=[("inner.zip", io.BytesIO(zip_bytes([("a.jpg", jpeg())])))], from_archive=True)
+    assert results[0].status == "rejected" and "Archives inside archives" in results[0].reason
+    assert_nothing_stored(media)
