@@ -69,10 +69,10 @@ def browser_socket(project_id: int, *, user=None, origin: bytes | None = ORIGIN)
     return BrowserSocket(f"/ws/projects/{project_id}/", headers)
 
 
-async def connect_member(socket: BrowserSocket, project_id: int) -> None:
+async def connect_member(ws: BrowserSocket, project_id: int) -> None:
     """Open a member's socket and read its hello."""
-    assert await socket.connect()
-    assert await socket.receive_json() == {"type": "hello", "project": project_id}
+    assert await ws.connect()
+    assert await ws.receive_json() == {"type": "hello", "project": project_id}
 
 
 def publish(project_id: int, **data) -> None:
@@ -100,31 +100,31 @@ def publish_rolled_back(project_id: int, **data) -> None:
 def test_member_hears_hello_pong_and_committed_events(request, project, member):
     user = request.getfixturevalue(member)
 
-    socket = browser_socket(project.id, user=user)
+    ws = browser_socket(project.id, user=user)
 
     async def scenario():
-        await connect_member(socket, project.id)
-        await socket.send_json({"type": "ping"})
-        assert await socket.receive_json() == {"type": "pong"}
+        await connect_member(ws, project.id)
+        await ws.send_json({"type": "ping"})
+        assert await ws.receive_json() == {"type": "pong"}
         await sync_to_async(publish_committed)(project.id, open=3, leased=1, done=2)
-        event = await socket.receive_json()
+        event = await ws.receive_json()
         assert event == {"type": "queue.changed", "project": project.id, "open": 3, "leased": 1, "done": 2}
-        await socket.close()
+        await ws.close()
 
     async_to_sync(scenario)()
 
 
 def test_rolled_back_event_never_arrives_and_one_outside_a_transaction_comes_at_once(project, annotator_user):
-    socket = browser_socket(project.id, user=annotator_user)
+    ws = browser_socket(project.id, user=annotator_user)
 
     async def scenario():
-        await connect_member(socket, project.id)
+        await connect_member(ws, project.id)
         await sync_to_async(publish_rolled_back)(project.id, open=99, leased=0, done=0)
         await sync_to_async(publish)(project.id, open=1, leased=0, done=0)
         # Events from one publisher arrive in order: the first one to arrive is the second sent.
-        assert (await socket.receive_json())["open"] == 1
-        assert await socket.receive_nothing(timeout=0.2)
-        await socket.close()
+        assert (await ws.receive_json())["open"] == 1
+        assert await ws.receive_nothing(timeout=0.2)
+        await ws.close()
 
     async_to_sync(scenario)()
 
@@ -134,32 +134,32 @@ def test_events_of_another_project_do_not_arrive(project, annotator_user, outsid
 
     other = project_create(user=outsider_user, name="Climbers", preset="lsp14")
 
-    socket = browser_socket(project.id, user=annotator_user)
+    ws = browser_socket(project.id, user=annotator_user)
 
     async def scenario():
-        await connect_member(socket, project.id)
+        await connect_member(ws, project.id)
         await sync_to_async(publish)(other.id, open=99, leased=0, done=0)
         await sync_to_async(publish)(project.id, open=1, leased=0, done=0)
-        assert await socket.receive_json() == {
+        assert await ws.receive_json() == {
             "type": "queue.changed", "project": project.id, "open": 1, "leased": 0, "done": 0,
         }
-        await socket.close()
+        await ws.close()
 
     async_to_sync(scenario)()
 
 
 def test_client_messages_other_than_ping_are_ignored(project, admin_user):
-    socket = browser_socket(project.id, user=admin_user)
+    ws = browser_socket(project.id, user=admin_user)
 
     async def scenario():
-        await connect_member(socket, project.id)
+        await connect_member(ws, project.id)
         for text in ["not json", "[1, 2]", '{"type": "cycle.state", "state": "done"}', '{"type": "project.event"}']:
-            await socket.send_text(text)
-        await socket.send_input({"type": "websocket.receive", "bytes": b"\x00\x01"})
-        assert await socket.receive_nothing(timeout=0.2)
-        await socket.send_json({"type": "ping"})
-        assert await socket.receive_json() == {"type": "pong"}
-        await socket.close()
+            await ws.send_text(text)
+        await ws.send_input({"type": "websocket.receive", "bytes": b"\x00\x01"})
+        assert await ws.receive_nothing(timeout=0.2)
+        await ws.send_json({"type": "ping"})
+        assert await ws.receive_json() == {"type": "pong"}
+        await ws.close()
 
     async_to_sync(scenario)()
 
@@ -167,13 +167,13 @@ def test_client_messages_other_than_ping_are_ignored(project, admin_user):
 def closed_with(project_id: int, *, user=None) -> int:
     """The close code a socket gets right after it is accepted; fails if it is greeted instead."""
 
-    socket = browser_socket(project_id, user=user)
+    ws = browser_socket(project_id, user=user)
 
     async def scenario():
-        assert await socket.connect()
-        message = await socket.receive_output(timeout=TIMEOUT_S)
+        assert await ws.connect()
+        message = await ws.receive_output(timeout=TIMEOUT_S)
         assert message["type"] == "websocket.close", message
-        await socket.close()
+        await ws.close()
         return message["code"]
 
     return async_to_sync(scenario)()
@@ -191,10 +191,10 @@ def test_outsider_and_unknown_projects_get_the_same_4403(project, outsider_user,
 
 @pytest.mark.parametrize("origin", [b"http://evil.example", b"null", None])
 def test_foreign_or_missing_origin_is_refused_before_the_handshake(project, admin_user, origin):
-    socket = browser_socket(project.id, user=admin_user, origin=origin)
+    ws = browser_socket(project.id, user=admin_user, origin=origin)
 
     async def scenario():
-        assert not await socket.connect()
+        assert not await ws.connect()
 
     async_to_sync(scenario)()
 
@@ -242,13 +242,13 @@ def test_data_may_not_overwrite_type_or_project():
 def test_payload_is_json_with_dates_as_iso_strings(project, admin_user):
     import datetime
 
-    socket = browser_socket(project.id, user=admin_user)
+    ws = browser_socket(project.id, user=admin_user)
 
     async def scenario():
-        await connect_member(socket, project.id)
+        await connect_member(ws, project.id)
         at = datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
         await sync_to_async(publish_committed)(project.id, at=at)
-        assert (await socket.receive_json())["at"] == "2025-01-02T03:04:05Z"
-        await socket.close()
+        assert (await ws.receive_json())["at"] == "2025-01-02T03:04:05Z"
+        await ws.close()
 
     async_to_sync(scenario)()
