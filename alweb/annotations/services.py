@@ -5,6 +5,7 @@ from alweb.annotations.models import Annotation, AnnotationRevision
 from alweb.annotations.validation import validate_keypoints
 from alweb.api_errors import PreconditionFailed, PreconditionRequired
 from alweb.images.models import Image
+from alweb.queue.services import entry_complete_for_image
 
 
 @transaction.atomic
@@ -37,4 +38,6 @@ def annotation_save(*, image: Image, user, keypoints: list, if_match: str | None
     if image.state != Image.State.LABELLED:
         image.state = Image.State.LABELLED
         image.save(update_fields=["state"])
+    # A labelled image leaves the annotators' queue.
+    entry_complete_for_image(image=image, user=user)
     return annotation, created

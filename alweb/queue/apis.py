@@ -1,0 +1,84 @@
+"""Thin REST views for the annotators' queue and their leases."""
+import uuid
+
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alweb.projects.access import project_for_member
+from alweb.queue import selectors, services
+
+
+class QueueEntryOutput(serializers.Serializer):
+    image = serializers.IntegerField(source="image_id")
+    rank = serializers.IntegerField()
+    predicted_loss = serializers.FloatField()
+    keypoints = serializers.ListField(child=serializers.ListField())
+
+
+class LeaseOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="lease_id")
+    expires_at = serializers.DateTimeField(source="lease_expires_at")
+
+
+class LeasedEntryOutput(QueueEntryOutput):
+    lease = LeaseOutput(source="*")
+    image_url = serializers.SerializerMethodField()
+    width = serializers.IntegerField(source="image.width")
+    height = serializers.IntegerField(source="image.height")
+
+    def get_image_url(self, entry) -> str:
+        return f"/api/v1/images/{entry.image_id}/file"
+
+
+class QueuePagination(CursorPagination):
+    # Open ranks are unique per project, so the cursor is exact and rides the ranked index.
+    ordering = "rank"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class QueueListApi(APIView):
+    def get(self, request, project_id: int):
+        project = project_for_member(user=request.user, project_id=project_id)
+        paginator = QueuePagination()
+        page = paginator.paginate_queryset(selectors.queue_entries(project=project), request, view=self)
+        return paginator.get_paginated_response(QueueEntryOutput(page, many=True).data)
+
+
+class QueueNextApi(APIView):
+    def post(self, request, project_id: int):
+        project = project_for_member(user=request.user, project_id=project_id)
+        entry = services.lease_next(project=project, user=request.user)
+        if entry is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(LeasedEntryOutput(entry).data)
+
+
+class QueueStatsApi(APIView):
+    def get(self, request, project_id: int):
+        project = project_for_member(user=request.user, project_id=project_id)
+        return Response(selectors.queue_stats(project=project))
+
+
+def _lease_uuid(raw: str) -> uuid.UUID:
+    """The lease id from the URL; anything that is not a UUID names no lease."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound("No such lease.") from None
+
+
+class LeaseRenewApi(APIView):
+    def post(self, request, lease_id: str):
+        entry = services.lease_renew(lease_id=_lease_uuid(lease_id), user=request.user)
+        return Response(LeaseOutput(entry).data)
+
+
+class LeaseReleaseApi(APIView):
+    def post(self, request, lease_id: str):
+        services.lease_release(lease_id=_lease_uuid(lease_id), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

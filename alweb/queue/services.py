@@ -1,0 +1,221 @@
+"""Everything that writes the queue: filling it from a cycle, leasing images, completing them."""
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from rest_framework.exceptions import NotFound
+
+from alweb.api_errors import Conflict
+from alweb.cycles.models import Cycle
+from alweb.images.models import Image
+from alweb.projects.models import Membership, Project
+from alweb.queue import selectors
+from alweb.queue.models import EndedLease, QueueEntry
+
+Open = QueueEntry.State.OPEN
+BATCH_SIZE = 1000
+# Without row locks (SQLite) a claim is a compare-and-set that can lose to another
+# writer; that many candidates are tried before giving up.
+CLAIM_ATTEMPTS = 5
+
+
+@transaction.atomic
+def queue_fill(*, cycle: Cycle, entries: list[dict]) -> int:
+    """Make the cycle's selection the project's queue, once; returns how many entries it created.
+
+    entries: dicts of image_id, rank (distinct; 1 is the highest predicted loss),
+    predicted_loss and keypoints ([[x, y, confidence], ...]). A second call for the same
+    cycle changes nothing and returns 0. Images labelled in the meantime are left out.
+    """
+    project_id = cycle.project_id
+    # Serialises fills and appends of the project, so that ranks and supersession never interleave.
+    Project.objects.select_for_update().filter(pk=project_id).first()
+    if QueueEntry.objects.filter(cycle=cycle).exists():
+        return 0
+    image_ids = _checked_image_ids(entries)
+    states = _locked_image_states(project_id=project_id, image_ids=image_ids)
+    if missing := image_ids - states.keys():
+        raise ValueError(f"Images {sorted(missing)[:10]} are not in the cycle's project.")
+    selected = {pk for pk, state in states.items() if state != Image.State.LABELLED}
+
+    previous = QueueEntry.objects.filter(project_id=project_id, state=Open)
+    # Images first, then entries: the order annotation_save locks them in, so the two never deadlock.
+    Image.objects.filter(pk__in=previous.values("image_id"), state=Image.State.QUEUED).update(
+        state=Image.State.UNLABELLED
+    )
+    previous.update(state=QueueEntry.State.SUPERSEDED)
+    for chunk in _batches(sorted(selected)):
+        Image.objects.filter(pk__in=chunk).update(state=Image.State.QUEUED)
+    created = QueueEntry.objects.bulk_create(
+        [
+            QueueEntry(
+                project_id=project_id, cycle=cycle, image_id=entry["image_id"], rank=entry["rank"],
+                predicted_loss=entry["predicted_loss"], keypoints=entry["keypoints"],
+            )
+            for entry in entries
+            if entry["image_id"] in selected
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    return len(created)
+
+
+def _checked_image_ids(entries: list[dict]) -> set[int]:
+    """The selection's image ids; each image and each rank may appear once."""
+    image_ids = {entry["image_id"] for entry in entries}
+    if len(image_ids) != len(entries):
+        raise ValueError("A selection lists each image once.")
+    if len({entry["rank"] for entry in entries}) != len(entries):
+        raise ValueError("A selection gives each image its own rank.")
+    return image_ids
+
+
+def _locked_image_states(*, project_id: int, image_ids: set[int]) -> dict[int, str]:
+    states = {}
+    for chunk in _batches(sorted(image_ids)):
+        rows = Image.objects.select_for_update().filter(project_id=project_id, pk__in=chunk).order_by("pk")
+        states.update(rows.values_list("pk", "state"))
+    return states
+
+
+def _batches(ids: list[int]) -> list[list[int]]:
+    return [ids[start:start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
+
+
+@transaction.atomic
+def queue_append(*, project: Project, image: Image, predicted_loss: float, keypoints: list) -> QueueEntry | None:
+    """Add one image after the last open entry of the current selection.
+
+    Returns None, adding nothing, when the image is queued or labelled already or when
+    no cycle of the project has made a selection yet.
+    """
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    image = Image.objects.select_for_update().get(pk=image.pk, project=project)
+    if image.state == Image.State.LABELLED or QueueEntry.objects.filter(image=image, state=Open).exists():
+        return None
+    last = selectors.queue_entries(project=project).last()
+    if last is not None:
+        cycle_id, rank = last.cycle_id, last.rank + 1
+    else:
+        ready = Cycle.objects.filter(project=project, state=Cycle.State.READY).order_by("-index")
+        cycle_id, rank = ready.values_list("pk", flat=True).first(), 1
+    if cycle_id is None or QueueEntry.objects.filter(cycle_id=cycle_id, image=image).exists():
+        return None
+    entry = QueueEntry.objects.create(
+        project=project, cycle_id=cycle_id, image=image, rank=rank, predicted_loss=predicted_loss, keypoints=keypoints
+    )
+    image.state = Image.State.QUEUED
+    image.save(update_fields=["state"])
+    return entry
+
+
+def lease_next(*, project: Project, user, ttl_seconds: int | None = None) -> QueueEntry | None:
+    """Lease the highest-ranked entry nobody holds to the user; None when none is left for them.
+
+    A user who already holds a live lease in the project gets that entry back with a
+    fresh expiry, so that reloading the page never takes a second image. ttl_seconds
+    defaults to settings.QUEUE_LEASE_SECONDS.
+    """
+    ttl = timedelta(seconds=settings.QUEUE_LEASE_SECONDS if ttl_seconds is None else ttl_seconds)
+    with transaction.atomic():
+        now = timezone.now()
+        held = selectors.queue_entries(project=project).filter(leased_by=user, lease_expires_at__gt=now).first()
+        if held is not None:
+            held.lease_expires_at = now + ttl
+            QueueEntry.objects.filter(pk=held.pk, lease_id=held.lease_id).update(lease_expires_at=held.lease_expires_at)
+            return held
+        for candidate in _candidates(project=project, user=user, now=now):
+            if _claim(entry=candidate, user=user, now=now, expires_at=now + ttl):
+                return candidate
+    return None
+
+
+def _candidates(*, project: Project, user, now: datetime) -> list[QueueEntry]:
+    available = selectors.entries_available_to(project=project, user=user, now=now)
+    if connection.features.has_select_for_update_skip_locked:
+        # Rows that another request is claiming are passed over, not waited for: the
+        # row this returns is locked for us and nobody else can claim it.
+        return list(available.select_for_update(skip_locked=True, of=("self",))[:1])
+    return list(available[:CLAIM_ATTEMPTS])
+
+
+def _claim(*, entry: QueueEntry, user, now: datetime, expires_at: datetime) -> bool:
+    """Lease the entry if it is still as we read it: open and free; a conditional UPDATE, checked by row count."""
+    still_free = QueueEntry.objects.filter(pk=entry.pk, state=Open, lease_id=entry.lease_id).filter(
+        Q(lease_id__isnull=True) | Q(lease_expires_at__lt=now)
+    )
+    lease_id = uuid.uuid4()
+    if not still_free.update(lease_id=lease_id, leased_by=user, lease_expires_at=expires_at):
+        return False
+    if entry.lease_id is not None and entry.leased_by_id not in (None, user.pk):
+        EndedLease.objects.create(
+            lease_id=entry.lease_id, entry=entry, user_id=entry.leased_by_id, reason=EndedLease.Reason.TAKEN
+        )
+    entry.lease_id, entry.leased_by, entry.lease_expires_at = lease_id, user, expires_at
+    return True
+
+
+@transaction.atomic
+def lease_renew(*, lease_id: uuid.UUID, user) -> QueueEntry:
+    """Give the user's lease a fresh expiry; 404 if unknown, 409 if the image went to someone else.
+
+    A lease that expired is renewed as long as nobody took the image in the meantime.
+    """
+    entry = _held_entry(lease_id=lease_id, user=user)
+    if entry.state == QueueEntry.State.SUPERSEDED:
+        raise Conflict("A new selection replaced the queue; ask for the next image.")
+    if entry.state == QueueEntry.State.DONE:
+        raise Conflict("This image has been labelled already.")
+    entry.lease_expires_at = timezone.now() + timedelta(seconds=settings.QUEUE_LEASE_SECONDS)
+    entry.save(update_fields=["lease_expires_at"])
+    return entry
+
+
+@transaction.atomic
+def lease_release(*, lease_id: uuid.UUID, user) -> None:
+    """Skip the leased image: it stays open for others and is not offered to this user again."""
+    entry = _held_entry(lease_id=lease_id, user=user)
+    EndedLease.objects.create(lease_id=lease_id, entry=entry, user=user, reason=EndedLease.Reason.SKIPPED)
+    entry.lease_id = entry.leased_by = entry.lease_expires_at = None
+    entry.save(update_fields=["lease_id", "leased_by", "lease_expires_at"])
+
+
+def _held_entry(*, lease_id: uuid.UUID, user) -> QueueEntry:
+    """The entry under the user's lease, locked; 409 if someone else took or labelled it, else 404."""
+    entry = (
+        QueueEntry.objects.select_for_update(of=("self",))
+        .filter(lease_id=lease_id, leased_by_id=user.pk)
+        .filter(Exists(Membership.objects.filter(project=OuterRef("project"), user_id=user.pk)))
+        .first()
+    )
+    if entry is not None:
+        return entry
+    ended = (
+        EndedLease.objects.filter(lease_id=lease_id, user_id=user.pk)
+        .filter(Exists(Membership.objects.filter(project=OuterRef("entry__project"), user_id=user.pk)))
+        .first()
+    )
+    if ended is not None and ended.reason == EndedLease.Reason.TAKEN:
+        raise Conflict("Your lease expired and another annotator took the image.")
+    if ended is not None and ended.reason == EndedLease.Reason.LABELLED:
+        raise Conflict("Another annotator labelled this image.")
+    raise NotFound("No such lease.")
+
+
+@transaction.atomic
+def entry_complete_for_image(*, image: Image, user) -> QueueEntry | None:
+    """Mark the image's open entry done now that the user labelled it; None if it was not queued."""
+    entry = QueueEntry.objects.select_for_update().filter(image=image, state=Open).first()
+    if entry is None:
+        return None
+    if entry.lease_id is not None and entry.leased_by_id not in (None, user.pk):
+        EndedLease.objects.create(
+            lease_id=entry.lease_id, entry=entry, user_id=entry.leased_by_id, reason=EndedLease.Reason.LABELLED
+        )
+    entry.state, entry.completed_at = QueueEntry.State.DONE, timezone.now()
+    entry.lease_id = entry.leased_by = entry.lease_expires_at = None
+    entry.save(update_fields=["state", "completed_at", "lease_id", "leased_by", "lease_expires_at"])
+    return entry
