@@ -72,3 +72,21 @@ def outsider_client(outsider_user):
 @pytest.fixture
 def anonymous_client():
     return token_client(None)
+
+
+@pytest.fixture
+def embedded_redis():
+    """A running embedded redis-server in a private var directory, stopped afterwards."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from alweb.embedded_redis import EmbeddedRedis
+
+    # A short path: unix socket paths are limited to about 100 bytes.
+    var_dir = Path(tempfile.mkdtemp(prefix="alweb-var-"))
+    server = EmbeddedRedis(var_dir)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(var_dir, ignore_errors=True)

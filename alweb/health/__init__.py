@@ -1,0 +1,1 @@
+"""Liveness of the service's dependencies: the database and the Celery broker."""
