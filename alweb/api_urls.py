@@ -2,15 +2,16 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from alweb.health.apis import HealthApi
 from alweb.projects.auth_apis import TokenObtainApi
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
+    path("health/", HealthApi.as_view(), name="health"),
     path("", include("alweb.projects.urls")),
     path("", include("alweb.images.urls")),
     path("", include("alweb.annotations.urls")),
-    path("", include("alweb.queue.urls")),
     path("", include("alweb.interchange.urls")),
 ]
