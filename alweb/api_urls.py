@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("alweb.projects.urls")),
     path("", include("alweb.images.urls")),
     path("", include("alweb.annotations.urls")),
+    path("", include("alweb.queue.urls")),
     path("", include("alweb.interchange.urls")),
 ]

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "alweb.images",
     "alweb.annotations",
     "alweb.cycles",
+    "alweb.queue",
+    "alweb.realtime",
     "alweb.interchange",
     "alweb.health",
     "alweb.demo",
@@ -118,6 +120,9 @@ UPLOAD_MAX_PIXELS = int(os.environ.get("UPLOAD_MAX_PIXELS", 40_000_000))
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# How long an annotator holds a queued image without renewing; then it returns to the queue.
+QUEUE_LEASE_SECONDS = int(os.environ.get("QUEUE_LEASE_SECONDS", 600))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
