@@ -1,0 +1,71 @@
+"""seed_demo: accounts, project and labelled synthetic images, and nothing twice."""
+import stat
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def counts() -> dict[str, int]:
+    from alweb.annotations.models import Annotation
+    from alweb.images.models import Image
+    from alweb.projects.models import Membership, Project
+
+    return {
+        "users": get_user_model().objects.count(),
+        "projects": Project.objects.count(),
+        "members": Membership.objects.count(),
+        "pool": Image.objects.filter(split="pool").count(),
+        "train": Image.objects.filter(split="train").count(),
+        "val": Image.objects.filter(split="val").count(),
+        "labels": Annotation.objects.count(),
+    }
+
+
+def test_seed_twice_creates_everything_once(tmp_path):
+    from alweb.projects.models import Membership, Project
+
+    credentials = tmp_path / "demo-credentials.json"
+    sizes = {"pool": 4, "train": 3, "val": 2, "credentials": credentials}
+    call_command("seed_demo", **sizes)
+    first = counts()
+    passwords = credentials.read_text()
+    call_command("seed_demo", **sizes)
+
+    assert first == {"users": 2, "projects": 1, "members": 2, "pool": 4, "train": 3, "val": 2, "labels": 5}
+    assert counts() == first
+    assert credentials.read_text() == passwords
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    project = Project.objects.get(name="Demo: synthetic people")
+    assert len(project.keypoints) == 14 and project.preset == "lsp14"
+    roles = dict(Membership.objects.values_list("user__username", "role"))
+    assert roles == {"admin": "admin", "annotator": "annotator"}
+
+
+def test_the_stored_passwords_sign_in(tmp_path, anonymous_client):
+    import json
+
+    credentials = tmp_path / "demo-credentials.json"
+    call_command("seed_demo", pool=0, train=0, val=0, credentials=credentials)
+    for username, password in json.loads(credentials.read_text()).items():
+        response = anonymous_client.post("/api/v1/auth/token/", {"username": username, "password": password}, format="json")
+        assert response.status_code == 200, response.content
+
+
+def test_labels_are_valid_and_growing_a_split_adds_only_the_new_images(tmp_path):
+    from alweb.annotations.models import Annotation
+
+    credentials = tmp_path / "demo-credentials.json"
+    call_command("seed_demo", pool=1, train=2, val=0, credentials=credentials)
+    call_command("seed_demo", pool=1, train=3, val=0, credentials=credentials)
+    assert counts()["train"] == 3 and counts()["labels"] == 3
+    for annotation in Annotation.objects.select_related("image"):
+        assert len(annotation.keypoints) == 14
+        for x, y, v in annotation.keypoints:
+            assert v in (0, 1, 2)
+            if v == 0:
+                assert (x, y) == (0, 0)
+            else:
+                assert 0 <= x <= annotation.image.width and 0 <= y <= annotation.image.height
