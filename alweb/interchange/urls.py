@@ -4,4 +4,5 @@ from alweb.interchange import apis
 
 urlpatterns = [
     path("projects/<int:project_id>/export/", apis.ExportApi.as_view(), name="project-export"),
+    path("projects/<int:project_id>/import/", apis.ImportApi.as_view(), name="project-import"),
 ]

@@ -49,3 +49,52 @@ def exported(response) -> dict:
     """The JSON document of a streamed export response."""
     assert response.status_code == 200, response.content
     return json.loads(b"".join(response.streaming_content))
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def upload(name: str, data: bytes, content_type: str = "application/octet-stream"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def coco_json(document) -> object:
+    """The document as an uploaded JSON file (a str is sent as it is)."""
+    raw = document.encode() if isinstance(document, str) else json.dumps(document).encode()
+    return upload("coco.json", raw, "application/json")
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """An empty MEDIA_ROOT for the test, so that 'no file left behind' can be checked."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+def stored_files(media_root) -> list:
+    return [path for path in media_root.rglob("*") if path.is_file()] if media_root.exists() else []
+
+
+def error_text(response) -> str:
+    """Every message of a JSON error body, one a line, as a person would read them."""
+
+    def leaves(node):
+        if isinstance(node, dict):
+            for value in node.values():
+                yield from leaves(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from leaves(value)
+        else:
+            yield str(node)
+
+    return "\n".join(leaves(response.json()))
