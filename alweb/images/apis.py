@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from alweb.images import selectors, services
 from alweb.images.models import Image
+from alweb.images.upload_handlers import upload_handlers
 from alweb.projects.access import image_for_member, project_for_admin, project_for_member
 
 
@@ -95,7 +96,7 @@ class ImageListCreateApi(APIView):
         filters.is_valid(raise_exception=True)
         paginator = ImagePagination()
         page = paginator.paginate_queryset(
-            selectors.images_of(project=project, **filters.validated_data), request, view=self
+            selectors.image_rows(project=project, **filters.validated_data), request, view=self
         )
         return paginator.get_paginated_response(ImageOutput(page, many=True).data)
 
@@ -111,6 +112,7 @@ class ImageListCreateApi(APIView):
     )
     def post(self, request, project_id: int):
         project = project_for_admin(user=request.user, project_id=project_id)
+        request.upload_handlers = upload_handlers(request)
         try:
             serializer = self.InputSerializer(data=request.data)
         except TooManyFilesSent:

@@ -5,8 +5,12 @@ from alweb.images.models import Image
 from alweb.projects.models import Project
 
 
-def images_of(*, project: Project, state: str | None = None, split: str | None = None) -> QuerySet[Image]:
-    images = Image.objects.filter(project=project)
+LISTED_FIELDS = ("id", "name", "width", "height", "sha256", "split", "state", "project_id")
+
+
+def image_rows(*, project: Project, state: str | None = None, split: str | None = None) -> QuerySet:
+    """The project's images as dicts of the listed fields: the pool listing skips building models."""
+    images = Image.objects.filter(project=project).values(*LISTED_FIELDS)
     if state:
         images = images.filter(state=state)
     if split:

@@ -12,13 +12,16 @@ from PIL import Image as PILImage
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
+def media(settings, tmp_path, monkeypatch):
     """Store into a fresh folder; spool every upload to a temp file; check that none is left over."""
+    from alweb.images import upload_handlers
+
     settings.MEDIA_ROOT = tmp_path / "media"
     uploads = tmp_path / "uploads"
     uploads.mkdir()
     settings.FILE_UPLOAD_TEMP_DIR = str(uploads)
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+    monkeypatch.setattr(upload_handlers, "IN_MEMORY_BODY_BYTES", 0)
     yield settings.MEDIA_ROOT
     assert list(uploads.iterdir()) == [], "an uploaded temp file was left behind"
 

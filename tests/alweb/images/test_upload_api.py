@@ -1,5 +1,6 @@
 """Uploading images: every bad input is rejected with a reason and leaves nothing behind."""
 import hashlib
+import os
 import io
 
 import pytest
@@ -212,3 +213,31 @@ def test_request_without_files_is_a_400(admin_client, images_url):
     response = admin_client.post(images_url, {"split": "pool"}, format="multipart")
     assert response.status_code == 400
     assert "files" in response.json()
+
+
+@pytest.fixture
+def temp_files_seen(monkeypatch, settings):
+    """The temporary upload files that exist while the service checks the files."""
+    from alweb.images import services
+
+    seen, real_ingest = [], services.images_ingest
+
+    def spy(**kwargs):
+        seen.extend(os.listdir(settings.FILE_UPLOAD_TEMP_DIR))
+        return real_ingest(**kwargs)
+
+    monkeypatch.setattr(services, "images_ingest", spy)
+    return seen
+
+
+def test_large_bodies_spool_to_temp_files_that_are_removed(post_files, temp_files_seen):
+    assert post_files(("a.jpg", jpeg()), ("b.jpg", jpeg(seed=1))).status_code == 201
+    assert len(temp_files_seen) == 2  # and the media fixture checks that both are gone
+
+
+def test_small_bodies_are_parsed_in_memory(post_files, temp_files_seen, monkeypatch):
+    from alweb.images import upload_handlers
+
+    monkeypatch.setattr(upload_handlers, "IN_MEMORY_BODY_BYTES", 1_000_000)
+    assert post_files(("a.jpg", jpeg()), ("b.jpg", jpeg(seed=1))).status_code == 201
+    assert temp_files_seen == []
