@@ -94,6 +94,10 @@ class ApiClient:
             attempt += 1
 
 
+def project_not_found(project_id: int) -> str:
+    return f"Project {project_id} does not exist or you are not a member of it"
+
+
 def error_detail(response: requests.Response) -> str:
     """The server's explanation of an error, as short as it gives it."""
     try:

@@ -4,7 +4,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from alweb.client.api import ApiClient
+from alweb.client.api import ApiClient, project_not_found
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -13,7 +13,7 @@ def export_project(*, api: ApiClient, project_id: int, out: str | None, export_f
     """Write the project's export to out ("-" for stdout, default: the server's file name); return where."""
     response = api.request("GET", f"/api/v1/projects/{project_id}/export/", params={"format": export_format}, stream=True)
     with response:
-        api.check(response, not_found=f"Project {project_id} does not exist or you are not a member of it")
+        api.check(response, not_found=project_not_found(project_id))
         if out == "-":
             for chunk in response.iter_content(CHUNK_BYTES):
                 sys.stdout.buffer.write(chunk)

@@ -7,11 +7,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from alweb.client.api import ApiClient, ClientError
+from alweb.client.api import ApiClient, ClientError, project_not_found
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
 # Keeps one request's body (which requests builds in memory) well below the server's limits.
 MAX_BATCH_BYTES = 64 * 1024 * 1024
+PAGE_SIZE = 1000
+# Answers that no retry or other batch can fix: stop the whole upload.
+FATAL_STATUSES = {401, 403, 404}
 
 
 @dataclass
@@ -48,7 +51,8 @@ def server_hashes(*, api: ApiClient, project_id: int) -> set[str]:
     """The content hashes of every image the project already holds."""
     images = api.iter_results(
         f"/api/v1/projects/{project_id}/images/",
-        not_found=f"Project {project_id} does not exist or you are not a member of it",
+        not_found=project_not_found(project_id),
+        params={"page_size": PAGE_SIZE},
     )
     return {image["sha256"] for image in images}
 
@@ -106,10 +110,12 @@ def _send(*, api: ApiClient, project_id: int, batch: list[Path]) -> list[tuple[P
         )
     except ClientError as error:
         return [(path, "failed", str(error)) for path in batch]
+    if response.status_code in FATAL_STATUSES:
+        api.check(response, not_found=project_not_found(project_id))
     results = _results_of(response)
     if results is None:
         try:
-            api.check(response, not_found=f"Project {project_id} does not exist or you are not a member of it")
+            api.check(response, not_found=project_not_found(project_id))
             reason = f"The server answered {response.status_code} without a per-file report."
         except ClientError as error:
             reason = str(error)

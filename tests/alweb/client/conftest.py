@@ -15,9 +15,11 @@ def run_client(live_server, token, capsys):
     from alweb.client.__main__ import main
 
     def run(*args: str, url: str | None = None, with_token: bool = True):
-        argv = [args[0], "--url", url or live_server.url, "--retries", "0", *args[1:]]
+        # Defaults first, so that a test's own options (given later) win.
+        argv = [args[0], "--url", url or live_server.url, "--retries", "0"]
         if with_token:
             argv += ["--token", token]
+        argv += args[1:]
         code = main(argv)
         captured = capsys.readouterr()
         return code, captured.out, captured.err
