@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("alweb.annotations.urls")),
     path("", include("alweb.queue.urls")),
     path("", include("alweb.interchange.urls")),
+    path("", include("alweb.cycles.urls")),
 ]

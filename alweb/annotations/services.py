@@ -4,6 +4,7 @@ from django.db import transaction
 from alweb.annotations.models import Annotation, AnnotationRevision
 from alweb.annotations.validation import validate_keypoints
 from alweb.api_errors import PreconditionFailed, PreconditionRequired
+from alweb.cycles.outcomes import dispatch_outcome
 from alweb.images.models import Image
 from alweb.queue.services import entry_complete_for_image
 
@@ -38,6 +39,9 @@ def annotation_save(*, image: Image, user, keypoints: list, if_match: str | None
     if image.state != Image.State.LABELLED:
         image.state = Image.State.LABELLED
         image.save(update_fields=["state"])
-    # A labelled image leaves the annotators' queue.
-    entry_complete_for_image(image=image, user=user)
+    # A labelled image leaves the annotators' queue; its realized loss tells how well the
+    # cycle's ranking found the model's failures.
+    entry = entry_complete_for_image(image=image, user=user)
+    if entry is not None:
+        dispatch_outcome(entry.id)
     return annotation, created

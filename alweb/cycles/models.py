@@ -78,6 +78,8 @@ class Score(models.Model):
     model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="scores")
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="scores")
     predicted_loss = models.FloatField()
+    # Multi-peak heatmap entropy: the uncertainty the multipeak_entropy strategy ranks by.
+    entropy = models.FloatField(null=True)
     # K points [x, y] in upright-image pixels and K confidences in [0, 1].
     keypoints = models.JSONField()
     confidence = models.JSONField()

@@ -36,7 +36,7 @@ def demo_seed(*, passwords: dict[str, str], pool: int, train: int, val: int, see
     _user_ensure(username="annotator", password=passwords["annotator"], report=report)
     project = _project_ensure(admin=admin, report=report)
     for split, count in (("train", train), ("val", val), ("pool", pool)):
-        _split_ensure(project=project, user=admin, split=split, count=count, seed=seed, report=report)
+        synthetic_split_ensure(project=project, user=admin, split=split, count=count, seed=seed, report=report)
     return report
 
 
@@ -61,8 +61,10 @@ def _project_ensure(*, admin, report: SeedReport) -> Project:
     return project
 
 
-def _split_ensure(*, project: Project, user, split: str, count: int, seed: int, report: SeedReport) -> None:
+def synthetic_split_ensure(*, project: Project, user, split: str, count: int, seed: int = 0,
+                           report: SeedReport | None = None) -> None:
     """Upload the split's missing images; label the train and val images that have no label."""
+    report = report or SeedReport()
     names = [f"{split}-{index:04d}.png" for index in range(count)]
     images = project.images.filter(split=split, name__in=names)
     present = set(images.values_list("name", flat=True))
@@ -117,3 +119,15 @@ def _label(points: np.ndarray, visibility: np.ndarray, *, width: int, height: in
             # A joint counts as visible up to half a pixel past the border; keep it on the image.
             label.append([min(max(x, 0.0), float(width)), min(max(y, 0.0), float(height)), int(v)])
     return label
+
+
+def synthetic_label_for(image, *, seed: int = 0) -> list[list] | None:
+    """The true label of a generated image, from its name (split-NNNN.png); None for other images."""
+    split, _, rest = image.name.partition("-")
+    index = rest.removesuffix(".png")
+    if split not in SPLIT_SEED_OFFSETS or not index.isdigit():
+        return None
+    _, points, visibility = synthetic.render_one(
+        np.random.default_rng([seed + SPLIT_SEED_OFFSETS[split], int(index)]), IMAGE_SIZE
+    )
+    return _label(points, visibility, width=image.width, height=image.height)

@@ -153,6 +153,18 @@ CELERY_RESULT_BACKEND = celery_broker_url(REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ROUTES = {
+    "cycles.train_cycle": {"queue": "gpu"},
+    "cycles.score_cycle_chunk": {"queue": "gpu"},
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 3600))}
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 50
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", 6 * 3600))
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 300
+CELERY_BEAT_SCHEDULE = {
+    "recover-cycles": {"task": "cycles.recover_cycles", "schedule": float(os.environ.get("CYCLE_RECOVER_EVERY", 15))},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
@@ -162,6 +174,20 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [channel_layer_host(REDIS_URL)]},
     }
 }
+
+# The active-learning loop.
+ML_DEVICE = os.environ.get("ML_DEVICE", "auto")
+ML_WORK_DIR = Path(os.environ.get("ML_WORK_DIR", VAR_DIR / "ml-work"))
+DEFAULT_MODEL = os.environ.get("DEFAULT_MODEL", "hg-tiny")
+TRAIN_BATCH_SIZE = int(os.environ.get("TRAIN_BATCH_SIZE", 16))
+SCORING_CHUNK_SIZE = int(os.environ.get("SCORING_CHUNK_SIZE", 500))
+SCORING_BATCH_SIZE = int(os.environ.get("SCORING_BATCH_SIZE", 32))
+CYCLE_MIN_LABELLED = int(os.environ.get("CYCLE_MIN_LABELLED", 8))
+CYCLE_MAX_ATTEMPTS = int(os.environ.get("CYCLE_MAX_ATTEMPTS", 3))
+# A worker renews its lease every heartbeat; a lease that runs out means the worker died.
+CYCLE_LEASE_SECONDS = int(os.environ.get("CYCLE_LEASE_SECONDS", 60))
+CYCLE_HEARTBEAT_SECONDS = float(os.environ.get("CYCLE_HEARTBEAT_SECONDS", 10))
+CYCLE_REDISPATCH_SECONDS = int(os.environ.get("CYCLE_REDISPATCH_SECONDS", 120))
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,38 @@
-"""Test overrides: fast hashing, a private media folder, and the real services when set."""
+"""Test overrides: fast hashing, private folders, short cycle leases, the real services when set.
+
+Worker processes started by the tests import this module too, with MEDIA_ROOT and
+DATABASE_URL passed down, so that they see the same files and the same test database.
+"""
 import os
 import tempfile
 from pathlib import Path
 
+from alweb.redis_urls import celery_broker_url, channel_layer_host, embedded_redis_url
 from alweb.settings.base import *  # noqa: F403
+from alweb.settings.base import DATABASES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or tempfile.mkdtemp(prefix="alweb-test-media-"))
+ML_WORK_DIR = Path(os.environ.get("ML_WORK_DIR") or tempfile.mkdtemp(prefix="alweb-test-ml-"))
 # WhiteNoise warns about a missing static root; tests serve no collected files.
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="alweb-test-static-"))
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: worker processes must open the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+# Without REDIS_URL the tests start their own embedded redis-server, apart from a demo's.
+TEST_VAR_DIR = VAR_DIR / "test"
+if not os.environ.get("REDIS_URL"):
+    REDIS_URL = embedded_redis_url(TEST_VAR_DIR)
+    CELERY_BROKER_URL = CELERY_RESULT_BACKEND = celery_broker_url(REDIS_URL)
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [channel_layer_host(REDIS_URL)]}}
+    }
+
+# Short leases so that recovery from a killed worker takes seconds, not minutes.
+CYCLE_LEASE_SECONDS = int(os.environ.get("CYCLE_LEASE_SECONDS", 4))
+CYCLE_HEARTBEAT_SECONDS = float(os.environ.get("CYCLE_HEARTBEAT_SECONDS", 1))
+CYCLE_REDISPATCH_SECONDS = int(os.environ.get("CYCLE_REDISPATCH_SECONDS", 6))
+CELERY_BEAT_SCHEDULE = {"recover-cycles": {"task": "cycles.recover_cycles", "schedule": 2.0}}
+CYCLE_MIN_LABELLED = 4

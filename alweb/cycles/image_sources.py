@@ -1,0 +1,24 @@
+"""Images from Django's storage as the lazy sources ml/ reads."""
+import io
+from collections.abc import Sequence
+
+from django.core.files.storage import default_storage
+
+
+class StoredImages(Sequence):
+    """A sequence of stored image names whose items are read from storage on access.
+
+    ml/ decodes lazily, so only the images in flight are in memory, whatever the pool size.
+    """
+
+    def __init__(self, names: list[str]):
+        self.names = names
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return StoredImages(self.names[index])
+        with default_storage.open(self.names[index], "rb") as stored:
+            return io.BytesIO(stored.read())

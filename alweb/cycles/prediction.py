@@ -1,0 +1,67 @@
+"""Failures of a deployed model, on the fly: predict one image and say how unusual its loss is."""
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import transaction
+from PIL import Image as PILImage
+
+from alweb.api_errors import Conflict
+from alweb.cycles import model_store
+from alweb.cycles.models import Score
+from alweb.cycles.selectors import active_model_version
+from alweb.images.decoding import decode_upload
+from alweb.projects.models import Project
+from ml.score import score_pool
+
+
+@dataclass
+class Prediction:
+    keypoints: list[list[float]]   # [K] [x, y, confidence] in upright-image pixels
+    predicted_loss: float
+    percentile: float | None       # share of the pool's current scores below this one, 0-100
+    flagged: bool
+    model_version: int
+    image_id: int | None = None
+    image_status: str | None = None
+
+
+def predict_image(*, project: Project, name: str, data: bytes, add_to_pool: bool) -> Prediction:
+    """Run the active model on an upload; with add_to_pool, store it and queue it when flagged."""
+    version = active_model_version(project=project)
+    if version is None or not version.checkpoint:
+        raise Conflict("The project has no trained model yet; run a cycle first.")
+    decoded = decode_upload(data)
+    pixels = np.asarray(PILImage.open(io.BytesIO(decoded.data)).convert("RGB"))
+    model = model_store.cached_model(version.checkpoint.name)
+    scores = score_pool(model, [pixels], device=model_store.device(), batch_size=1)
+    loss = float(scores.predicted_loss[0])
+    keypoints = [[round(float(x), 2), round(float(y), 2), round(float(c), 4)]
+                 for (x, y), c in zip(scores.keypoints[0], scores.confidence[0])]
+    percentile = _percentile(version_id=version.id, loss=loss)
+    flagged = percentile is not None and percentile >= project.flag_percentile
+    prediction = Prediction(keypoints=keypoints, predicted_loss=loss, percentile=percentile, flagged=flagged,
+                            model_version=version.id)
+    if add_to_pool:
+        _add_to_pool(project=project, name=name, data=data, prediction=prediction)
+    return prediction
+
+
+def _percentile(*, version_id: int, loss: float) -> float | None:
+    scores = Score.objects.filter(model_version_id=version_id)
+    total = scores.count()
+    if not total:
+        return None
+    return round(100.0 * scores.filter(predicted_loss__lt=loss).count() / total, 2)
+
+
+def _add_to_pool(*, project: Project, name: str, data: bytes, prediction: Prediction) -> None:
+    from alweb.images.services import images_ingest
+    from alweb.queue.services import queue_append
+
+    with transaction.atomic():
+        result = images_ingest(project=project, files=[(name, io.BytesIO(data))])[0]
+        prediction.image_id, prediction.image_status = result.id, result.status
+        if result.status == "created" and prediction.flagged:
+            queue_append(project=project, image=result.image, predicted_loss=prediction.predicted_loss,
+                         keypoints=prediction.keypoints)

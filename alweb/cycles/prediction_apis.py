@@ -1,0 +1,47 @@
+"""POST /projects/{id}/predict/: the active model's keypoints and how likely it is wrong."""
+from dataclasses import asdict
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alweb.cycles.prediction import predict_image
+from alweb.images.decoding import Rejected
+from alweb.projects.access import project_for_admin, project_for_member
+
+
+class PredictApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        add_to_pool = serializers.BooleanField(default=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=inline_serializer("Prediction", {
+            "keypoints": serializers.ListField(child=serializers.ListField(child=serializers.FloatField())),
+            "predicted_loss": serializers.FloatField(), "percentile": serializers.FloatField(allow_null=True),
+            "flagged": serializers.BooleanField(), "model_version": serializers.IntegerField(),
+            "image_id": serializers.IntegerField(allow_null=True), "image_status": serializers.CharField(allow_null=True),
+        }),
+    )
+    def post(self, request, project_id: int):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        add_to_pool = serializer.validated_data["add_to_pool"]
+        # Reading needs membership; storing into the pool is an admin's act, like any upload.
+        access = project_for_admin if add_to_pool else project_for_member
+        project = access(user=request.user, project_id=project_id)
+        upload = serializer.validated_data["file"]
+        if upload.size > settings.UPLOAD_MAX_FILE_BYTES:
+            raise ValidationError({"file": f"The file is larger than {settings.UPLOAD_MAX_FILE_BYTES:,} bytes."})
+        try:
+            prediction = predict_image(project=project, name=upload.name, data=upload.read(), add_to_pool=add_to_pool)
+        except Rejected as rejected:
+            raise ValidationError({"file": rejected.reason})
+        return Response(asdict(prediction))

@@ -1,0 +1,35 @@
+"""Reads about cycles and the images they train and score on."""
+from django.db.models import QuerySet
+
+from alweb.cycles.models import Cycle, ModelVersion
+from alweb.images.models import Image
+from alweb.projects.models import Project
+
+
+def training_images(*, project: Project) -> QuerySet[Image]:
+    """Labelled images outside the validation split: what a cycle trains on."""
+    return (
+        Image.objects.filter(project=project, annotation__isnull=False)
+        .exclude(split=Image.Split.VAL)
+        .select_related("annotation")
+        .order_by("id")
+    )
+
+
+def validation_images(*, project: Project) -> QuerySet[Image]:
+    return Image.objects.filter(project=project, split=Image.Split.VAL, annotation__isnull=False).select_related(
+        "annotation"
+    ).order_by("id")
+
+
+def unlabelled_pool(*, project: Project) -> QuerySet[Image]:
+    """Pool images nobody has labelled: what a cycle scores and selects from."""
+    return Image.objects.filter(project=project, split=Image.Split.POOL, annotation__isnull=True).order_by("id")
+
+
+def cycles_of(*, project: Project) -> QuerySet[Cycle]:
+    return Cycle.objects.filter(project=project).order_by("-index")
+
+
+def active_model_version(*, project: Project) -> ModelVersion | None:
+    return ModelVersion.objects.filter(project=project, is_active=True).first()
