@@ -116,7 +116,7 @@ class ImageListCreateApi(APIView):
         try:
             serializer = self.InputSerializer(data=request.data)
         except TooManyFilesSent:
-            raise services.TooManyFiles("The request holds more files than the upload limit. Nothing was stored.")
+            raise services.TooManyFiles("The request holds more files than the upload limit. Nothing was stored.") from None
         serializer.is_valid(raise_exception=True)
         uploads = serializer.validated_data["files"]
         try:
