@@ -26,10 +26,12 @@ class LabelledSet:
     visibility: np.ndarray    # [N,K] COCO 0/1/2
 
 
-def labelled_set(images) -> LabelledSet:
+def labelled_set(images, *, num_keypoints: int) -> LabelledSet:
     """Arrays of the labels of images (a queryset with select_related("annotation"))."""
     rows: list[Image] = list(images)
-    points = np.array([row.annotation.keypoints for row in rows], dtype=np.float64).reshape(len(rows), -1, 3)
+    points = np.array([row.annotation.keypoints for row in rows], dtype=np.float64).reshape(
+        len(rows), num_keypoints, 3
+    )
     return LabelledSet(
         image_ids=[row.id for row in rows],
         sources=StoredImages([row.file.name for row in rows]),

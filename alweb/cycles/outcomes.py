@@ -41,7 +41,9 @@ def label_outcome_record(*, entry_id: int) -> None:
         return
     project = entry.cycle.project
     model = model_store.cached_model(version.checkpoint.name)
-    result = evaluate(model, labelled_set(images), skeleton=project_skeleton(project), device=model_store.device())
+    skeleton = project_skeleton(project)
+    result = evaluate(model, labelled_set(images, num_keypoints=skeleton.num_keypoints), skeleton=skeleton,
+                      device=model_store.device())
     pck = float(result.pck[0])
     QueueEntry.objects.filter(pk=entry.pk).update(
         realized_loss=float(result.true_loss[0]), pck=None if np.isnan(pck) else pck

@@ -93,7 +93,7 @@ def train_cycle_model(*, cycle: Cycle, worker: str) -> ModelVersion:
     skeleton = project_skeleton(project)
     choice = STRATEGY_CHOICES[cycle.strategy]
     model = create_model(cycle.model_name, num_keypoints=skeleton.num_keypoints, head=choice.head)
-    data = labelled_set(training_images(project=project))
+    data = labelled_set(training_images(project=project), num_keypoints=skeleton.num_keypoints)
     dataset = keypoint_dataset(data, skeleton=skeleton, input_size=model.config.input_size, train=True)
     config = TrainConfig(
         epochs=cycle.epochs, batch_size=min(settings.TRAIN_BATCH_SIZE, len(dataset)), objective=choice.objective,
@@ -106,14 +106,15 @@ def train_cycle_model(*, cycle: Cycle, worker: str) -> ModelVersion:
                      warm_start=_warm_start(cycle, model), progress=ProgressReporter(cycle=cycle, lease=lease))
         lease.check()
         train_eval = evaluate(model, data, skeleton=skeleton, device=device)
-        val_data = labelled_set(validation_images(project=project))
+        val_data = labelled_set(validation_images(project=project), num_keypoints=skeleton.num_keypoints)
         val_pck = float(np.nanmean(evaluate(model, val_data, skeleton=skeleton, device=device).pck)) \
             if val_data.image_ids else None
         lease.check()
     version = ModelVersion.objects.create(
         project=project, cycle=cycle, model_name=cycle.model_name,
         metrics={
-            "val_pck": val_pck, "epochs": result.epochs, "train_seconds": round(result.seconds, 1),
+            "val_pck": val_pck, "epochs": result.epochs, "resumed_at_epoch": result.start_epoch,
+            "train_seconds": round(result.seconds, 1),
             "history": result.history, "train_losses": [round(float(v), 6) for v in train_eval.true_loss],
         },
     )

@@ -100,3 +100,18 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.3, worker: Worker
         time.sleep(interval)
     log = worker.log_tail() if worker else ""
     pytest.fail(f"timed out after {timeout}s\n{log}")
+
+
+def restart_broker(broker) -> None:
+    """Restart Redis, losing every message it held (it keeps nothing on disk)."""
+    if broker is not None:
+        broker.stop()
+        broker.start()
+        return
+    command = os.environ.get("ALWEB_TEST_REDIS_RESTART_COMMAND")
+    if not command:
+        pytest.skip("REDIS_URL is set but ALWEB_TEST_REDIS_RESTART_COMMAND is not: the test cannot restart that Redis")
+    subprocess.run(["redis-cli", "-u", os.environ["REDIS_URL"], "shutdown", "nosave"], check=False)
+    subprocess.run(command, shell=True, check=True)
+    wait_for(lambda: subprocess.run(["redis-cli", "-u", os.environ["REDIS_URL"], "ping"],
+                                    capture_output=True).returncode == 0, timeout=20)
