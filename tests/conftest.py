@@ -90,3 +90,24 @@ def embedded_redis():
     yield server
     server.stop()
     shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def broker():
+    """Redis at REDIS_URL when set (yields None), else an embedded redis-server private to the tests.
+
+    The test settings point Celery and Channels at that embedded server's socket.
+    """
+    import os
+
+    if os.environ.get("REDIS_URL"):
+        yield None
+        return
+    from django.conf import settings
+
+    from alweb.embedded_redis import EmbeddedRedis
+
+    server = EmbeddedRedis(settings.TEST_VAR_DIR)
+    server.start()
+    yield server
+    server.stop()

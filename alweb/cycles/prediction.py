@@ -8,6 +8,7 @@ from PIL import Image as PILImage
 
 from alweb.api_errors import Conflict
 from alweb.cycles import model_store
+from alweb.cycles.image_sources import clip_to_image
 from alweb.cycles.models import Score
 from alweb.cycles.selectors import active_model_version
 from alweb.images.decoding import decode_upload
@@ -36,8 +37,9 @@ def predict_image(*, project: Project, name: str, data: bytes, add_to_pool: bool
     model = model_store.cached_model(version.checkpoint.name)
     scores = score_pool(model, [pixels], device=model_store.device(), batch_size=1)
     loss = float(scores.predicted_loss[0])
+    points = clip_to_image(scores.keypoints[0], width=decoded.width, height=decoded.height)
     keypoints = [[round(float(x), 2), round(float(y), 2), round(float(c), 4)]
-                 for (x, y), c in zip(scores.keypoints[0], scores.confidence[0])]
+                 for (x, y), c in zip(points, scores.confidence[0])]
     percentile = _percentile(version_id=version.id, loss=loss)
     flagged = percentile is not None and percentile >= project.flag_percentile
     prediction = Prediction(keypoints=keypoints, predicted_loss=loss, percentile=percentile, flagged=flagged,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from alweb.cycles import model_store
 from alweb.cycles.events import publish_cycle_progress
-from alweb.cycles.image_sources import StoredImages
+from alweb.cycles.image_sources import StoredImages, clip_to_image
 from alweb.cycles.models import Cycle, ModelVersion, Score
 from alweb.cycles.selectors import unlabelled_pool
 from alweb.images.models import Image
@@ -37,7 +37,7 @@ def score_chunk(*, cycle_id: int, model_version_id: int, image_ids: list[int]) -
     if cycle is None:
         return False
     version = ModelVersion.objects.get(pk=model_version_id)
-    images = list(Image.objects.filter(pk__in=image_ids).order_by("id").only("id", "file"))
+    images = list(Image.objects.filter(pk__in=image_ids).order_by("id").only("id", "file", "width", "height"))
     model = model_store.cached_model(version.checkpoint.name)
     scores = score_pool(model, StoredImages([image.file.name for image in images]),
                         device=model_store.device(), batch_size=settings.SCORING_BATCH_SIZE)
@@ -46,7 +46,7 @@ def score_chunk(*, cycle_id: int, model_version_id: int, image_ids: list[int]) -
             Score(
                 model_version=version, image_id=image.id, predicted_loss=float(scores.predicted_loss[i]),
                 entropy=float(scores.heatmap_entropy[i]),
-                keypoints=np.round(scores.keypoints[i], 2).tolist(),
+                keypoints=np.round(clip_to_image(scores.keypoints[i], width=image.width, height=image.height), 2).tolist(),
                 confidence=np.round(scores.confidence[i], 4).tolist(),
             )
             for i, image in enumerate(images)

@@ -9,19 +9,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from alweb.embedded_redis import EmbeddedRedis
-
-
-@pytest.fixture(scope="session")
-def broker():
-    """Redis at REDIS_URL when set, otherwise an embedded redis-server private to the tests."""
-    if os.environ.get("REDIS_URL"):
-        yield None
-        return
-    server = EmbeddedRedis(settings.TEST_VAR_DIR)
-    server.start()
-    yield server
-    server.stop()
 
 
 def _database_url() -> str:
