@@ -1,7 +1,6 @@
 """2x3 affine maps between pixel frames (pixel centres at integer coordinates)."""
 import numpy as np
-import torch
-import torch.nn.functional as F
+from PIL import Image
 
 
 def to_3x3(matrix: np.ndarray) -> np.ndarray:
@@ -26,23 +25,17 @@ def apply_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ m[:, :2].T + m[:, 2]
 
 
-def _pixel_to_normalised(width: int, height: int) -> np.ndarray:
-    """[3,3] map from pixel centres to grid_sample's [-1, 1] frame (align_corners=False)."""
-    return np.array([[2.0 / width, 0.0, 1.0 / width - 1.0],
-                     [0.0, 2.0 / height, 1.0 / height - 1.0],
-                     [0.0, 0.0, 1.0]])
+def warp_image(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resample image [H,W,3] uint8 so that source pixel p lands on matrix @ p; returns [h,w,3] uint8.
 
-
-def warp_image(image: torch.Tensor, matrix: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
-    """Resample image [C,H,W] float so that source pixel p lands on matrix @ p; returns [C,h,w].
-
-    size is (h, w). Pixels mapped from outside the source are zero (black, like the letterbox pad).
+    size is (h, w). Pixels mapped from outside the source are black, like the letterbox pad.
     """
-    _, src_h, src_w = image.shape
     out_h, out_w = size
-    # grid_sample pulls: for every output pixel it needs the source position, so invert.
-    dest_to_src = np.linalg.inv(to_3x3(matrix))
-    theta = _pixel_to_normalised(src_w, src_h) @ dest_to_src @ np.linalg.inv(_pixel_to_normalised(out_w, out_h))
-    theta_t = torch.as_tensor(theta[:2], dtype=image.dtype)[None]
-    grid = F.affine_grid(theta_t, [1, image.shape[0], out_h, out_w], align_corners=False)
-    return F.grid_sample(image[None], grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
+    # Pillow pulls each output pixel from the source, so it wants the inverse map, and it measures
+    # from pixel corners: u = p + 0.5. In corner coordinates u_src = L u_out + (t + 0.5 - 0.5 L 1).
+    inverse = invert(matrix)
+    linear, shift = inverse[:, :2], inverse[:, 2]
+    corner_shift = shift + 0.5 - 0.5 * linear.sum(axis=1)
+    coefficients = (linear[0, 0], linear[0, 1], corner_shift[0], linear[1, 0], linear[1, 1], corner_shift[1])
+    warped = Image.fromarray(image).transform((out_w, out_h), Image.AFFINE, coefficients, resample=Image.BILINEAR)
+    return np.asarray(warped)

@@ -35,14 +35,14 @@ def random_affine(size: int, config: AugmentConfig) -> tuple[np.ndarray, bool]:
     return matrix, flipped
 
 
-def augment(image: torch.Tensor, keypoints: np.ndarray, visibility: np.ndarray, *, skeleton: Skeleton,
-            config: AugmentConfig) -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray]:
-    """Apply one random affine to image [3,S,S] float and keypoints [K,2] (input pixels), visibility [K].
+def augment(image: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray, *, skeleton: Skeleton,
+            config: AugmentConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Apply one random affine to image [S,S,3] uint8 and keypoints [K,2] (input pixels), visibility [K].
 
     Returns the warped image, keypoints, visibility and the [2,3] map that was applied. A flip swaps
     each left joint with its right twin, so index k still names the same body part.
     """
-    size = image.shape[-1]
+    size = image.shape[0]
     matrix, flipped = random_affine(size, config)
     image = warp_image(image, matrix, (size, size))
     keypoints = apply_points(matrix, keypoints)

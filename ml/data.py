@@ -8,7 +8,7 @@ from torch.utils.data import Dataset
 
 from ml.affine import apply_points, compose
 from ml.augment import AugmentConfig, augment
-from ml.preprocess import ImageSource, letterbox, load_image, normalise, to_tensor
+from ml.preprocess import ImageSource, letterbox, load_image, to_input
 from ml.skeletons import Skeleton
 from ml.targets import DEFAULT_PEAK, DEFAULT_SIGMA, make_heatmaps
 
@@ -49,8 +49,7 @@ class KeypointDataset(Dataset):
         return len(self.keypoints)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        pixels, transform = letterbox(load_image(self.images[index]), self.input_size)
-        image = to_tensor(pixels)
+        image, transform = letterbox(load_image(self.images[index]), self.input_size)
         keypoints = apply_points(transform, self.keypoints[index])
         visibility = self.visibility[index]
         if self.train:
@@ -60,7 +59,7 @@ class KeypointDataset(Dataset):
         heatmaps, weight = make_heatmaps(keypoints, visibility, input_size=self.input_size,
                                          heatmap_size=self.heatmap_size, sigma=self.sigma, peak=self.peak)
         return {
-            "image": normalise(image),
+            "image": to_input(image),
             "heatmaps": heatmaps,
             "weight": weight,
             "keypoints": torch.from_numpy(keypoints.astype(np.float32)),

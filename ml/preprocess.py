@@ -10,8 +10,8 @@ from PIL import Image, ImageOps
 ImageSource = Union[str, os.PathLike, BinaryIO, np.ndarray]
 
 # ImageNet statistics: the usual choice for hourglass inputs, and harmless when training from scratch.
-MEAN = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1) * 255.0
-STD = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1) * 255.0
+MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255.0
+STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255.0
 
 
 def load_image(source: ImageSource) -> np.ndarray:
@@ -50,11 +50,11 @@ def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return out, transform
 
 
-def to_tensor(image: np.ndarray) -> torch.Tensor:
-    """[H,W,3] uint8 -> [3,H,W] float32 in 0..255."""
-    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()
+def to_input(image: np.ndarray) -> torch.Tensor:
+    """[H,W,3] uint8 -> standardised float32 tensor [3,H,W].
 
-
-def normalise(image: torch.Tensor) -> torch.Tensor:
-    """[3,H,W] (or [B,3,H,W]) float in 0..255 -> standardised float32."""
-    return (image - MEAN) / STD
+    Done in numpy: per-image torch ops are tiny, and their intra-op threads contend with the
+    training forward pass for the same cores.
+    """
+    pixels = (image.astype(np.float32) - MEAN) / STD
+    return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))

@@ -12,7 +12,7 @@ import torch
 
 from ml.decode import decode_heatmaps, to_original
 from ml.models import PoseModel, PoseOutput
-from ml.preprocess import ImageSource, letterbox, load_image, normalise, to_tensor
+from ml.preprocess import ImageSource, letterbox, load_image, to_input
 from ml.strategies import multipeak_entropy
 from ml.targets import DEFAULT_PEAK
 
@@ -48,7 +48,7 @@ def summarise_output(output: PoseOutput, transform: torch.Tensor, *, stride: flo
 def _prepare(source: ImageSource, input_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Decode and letterbox one image: ([3,S,S] normalised, [2,3] original -> input)."""
     pixels, transform = letterbox(load_image(source), input_size)
-    return normalise(to_tensor(pixels)), torch.from_numpy(transform)
+    return to_input(pixels), torch.from_numpy(transform)
 
 
 def _batches(images: Iterable[ImageSource], input_size: int, batch_size: int

@@ -7,7 +7,7 @@ from PIL import Image
 
 from ml.decode import decode_heatmaps
 from ml.models import create_model
-from ml.preprocess import letterbox, normalise, to_tensor
+from ml.preprocess import letterbox, to_input
 from ml.score import score_pool
 
 
@@ -19,7 +19,8 @@ def model():
 
 def _images():
     rng = np.random.default_rng(0)
-    return [rng.integers(0, 255, size=(h, w, 3), dtype=np.uint8) for h, w in [(32, 32), (20, 50), (61, 17), (40, 40), (9, 9)]]
+    sizes = [(32, 32), (20, 50), (61, 17), (40, 40), (9, 9)]
+    return [rng.integers(0, 255, size=(h, w, 3), dtype=np.uint8) for h, w in sizes]
 
 
 def test_scores_files_buffers_and_arrays_of_any_size(model, tmp_path):
@@ -50,7 +51,7 @@ def test_keypoints_are_in_original_pixels(model):
     scores = score_pool(model, [image], device="cpu")
     pixels, transform = letterbox(image, 32)
     with torch.inference_mode():
-        heatmaps = model(normalise(to_tensor(pixels))[None]).heatmaps[:, -1]
+        heatmaps = model(to_input(pixels)[None]).heatmaps[:, -1]
     in_input, _ = decode_heatmaps(heatmaps, scale_to_input=4.0)
     linear, shift = transform[:, :2], transform[:, 2]
     expected = (in_input[0].numpy() - shift) @ np.linalg.inv(linear).T
