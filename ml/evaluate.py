@@ -1,0 +1,43 @@
+"""Score a labelled dataset: the pool scores plus each image's true heatmap loss."""
+import collections
+import contextlib
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from ml.data import KeypointDataset
+from ml.losses import per_image_heatmap_loss
+from ml.models import PoseModel
+from ml.score import PoolScores, summarise_output
+
+
+@dataclass
+class Evaluation(PoolScores):
+    true_loss: np.ndarray         # [N] per_image_heatmap_loss against the ground truth
+
+
+def evaluate(model: PoseModel, dataset: KeypointDataset, *, device: Union[str, torch.device],
+             batch_size: int = 64) -> Evaluation:
+    """Run the model (eval mode, no augmentation) over a labelled dataset; keypoints in original pixels."""
+    if len(dataset) == 0:
+        raise ValueError("evaluate needs at least one image")
+    if dataset.train:
+        raise ValueError("evaluate needs a dataset with train=False: augmentation would move the targets")
+    device = torch.device(device)
+    model.eval().to(device)
+    stride = dataset.input_size / dataset.heatmap_size
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
+                else contextlib.nullcontext())
+    parts: dict[str, list[torch.Tensor]] = collections.defaultdict(list)
+    with torch.inference_mode():
+        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+            with autocast:
+                output = model(batch["image"].to(device))
+            targets, weight = batch["heatmaps"].to(device), batch["weight"].to(device)
+            parts["true_loss"].append(per_image_heatmap_loss(output.heatmaps, targets, weight).cpu())
+            for name, value in summarise_output(output, batch["transform"], stride=stride).items():
+                parts[name].append(value)
+    return Evaluation(**{name: torch.cat(values).numpy() for name, values in parts.items()})

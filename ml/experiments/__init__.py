@@ -1,0 +1,1 @@
+"""Reproducible experiments: python -m ml.experiments.<name> --help."""
