@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         _prepare()
         children.append(_spawn([sys.executable, "-m", "uvicorn", "alweb.asgi:application",
                                 "--host", args.host, "--port", str(args.port), "--lifespan", "off"]))
-        children.append(_spawn([sys.executable, *WORKER_COMMAND]))
+        # One machine, one worker: it also runs the periodic tasks (beat), e.g. cycle recovery.
+        beat = ["--beat", "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")]
+        children.append(_spawn([sys.executable, *WORKER_COMMAND, *beat]))
         base_url = f"http://{args.host}:{args.port}/"
         _wait_until_ready(base_url=base_url, children=children)
         _print_banner(base_url=base_url)
