@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = {"postgres", "redis", "web", "worker-cpu", "worker-gpu"}
+SERVICES = {"postgres", "redis", "web", "worker-cpu", "worker-gpu", "beat"}
 
 requires_compose = pytest.mark.skipif(
     shutil.which("docker-compose") is None,
@@ -37,7 +37,7 @@ def config() -> dict:
 
 
 @requires_compose
-def test_the_file_validates_with_the_five_services(config):
+def test_the_file_validates_with_every_service(config):
     assert set(config["services"]) == SERVICES
     assert {"postgres-data", "media", "checkpoints"} <= set(config["volumes"])
 
@@ -57,7 +57,7 @@ def test_web_waits_for_healthy_services_and_has_a_healthcheck(config):
     assert "/api/v1/health/" in " ".join(web["healthcheck"]["test"])
     assert "pg_isready" in " ".join(config["services"]["postgres"]["healthcheck"]["test"])
     assert "ping" in config["services"]["redis"]["healthcheck"]["test"]
-    for name in ("web", "worker-cpu", "worker-gpu"):
+    for name in ("web", "worker-cpu", "worker-gpu", "beat"):
         env = config["services"][name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://") and env["REDIS_URL"].startswith("redis://redis:")
         assert env["SECRET_KEY"] == "k" * 50
