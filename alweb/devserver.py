@@ -12,6 +12,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from typing import NoReturn
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alweb.settings.base")
 
 import django  # noqa: E402  (the settings module must be chosen first)
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         base_url = f"http://{args.host}:{args.port}/"
         _wait_until_ready(base_url=base_url, children=children)
         _print_banner(base_url=base_url)
-        return _wait_for_exit(children)
+        _wait_for_exit(children)
     except (KeyboardInterrupt, Stop):
         print("\nStopping the web server and the worker...", flush=True)
         return 0
@@ -124,7 +126,11 @@ def _healthy(url: str) -> bool:
 def _ensure_running(children: list[subprocess.Popen]) -> None:
     for child in children:
         if child.poll() is not None:
-            raise RuntimeError(f"{' '.join(child.args[1:4])} exited with status {child.returncode}.")
+            raise RuntimeError(f"{_describe(child)} exited with status {child.returncode}.")
+
+
+def _describe(child: subprocess.Popen) -> str:
+    return "the web server" if "uvicorn" in child.args else "the Celery worker"
 
 
 def _print_banner(*, base_url: str) -> None:
@@ -143,13 +149,10 @@ def _print_banner(*, base_url: str) -> None:
     print("\n".join(lines), flush=True)
 
 
-def _wait_for_exit(children: list[subprocess.Popen]) -> int:
-    """Block until a child exits on its own; that is a failure of the demo."""
+def _wait_for_exit(children: list[subprocess.Popen]) -> NoReturn:
+    """Block until Ctrl-C or SIGTERM; a child that exits on its own is a failure of the demo."""
     while True:
-        for child in children:
-            if child.poll() is not None:
-                print(f"{' '.join(child.args[1:4])} exited with status {child.returncode}; stopping.", flush=True)
-                return 1
+        _ensure_running(children)
         time.sleep(0.5)
 
 
@@ -162,8 +165,8 @@ def _stop_all(children: list[subprocess.Popen]) -> None:
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            print(f"{' '.join(child.args[1:4])} did not stop in {STOP_TIMEOUT_S} s; killing it.", flush=True)
-        # Also reaps what the leader left in its group (the worker's pool processes).
+            print(f"{_describe(child)} did not stop in {STOP_TIMEOUT_S} s; killing it.", flush=True)
+        # Also ends what the leader left in its group (the worker's pool and beat processes).
         _signal_group(child, signal.SIGKILL)
         child.wait()
 
