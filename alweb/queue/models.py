@@ -19,9 +19,11 @@ class QueueEntry(models.Model):
         DONE = "done"
         SUPERSEDED = "superseded"
 
-    # Denormalised from cycle so that the ranked index can start with the project.
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="queue_entries")
-    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="queue_entries")
+    # Denormalised from cycle so that the ranked index can start with the project. Every
+    # lease rewrites the row and all its indexes, so none is kept that another covers:
+    # the open-rank index serves lookups by project, the (cycle, image) one those by cycle.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="queue_entries", db_index=False)
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="queue_entries", db_index=False)
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="queue_entries")
     # 1 is the highest predicted loss: the image to label first.
     rank = models.PositiveIntegerField()
@@ -31,7 +33,7 @@ class QueueEntry(models.Model):
     state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
     lease_id = models.UUIDField(null=True, blank=True, unique=True)
     leased_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     realized_loss = models.FloatField(null=True, blank=True)
@@ -56,6 +58,10 @@ class QueueEntry(models.Model):
             models.CheckConstraint(
                 condition=models.Q(state__in=["open", "done", "superseded"]), name="queue_entry_state_valid"
             ),
+        ]
+        indexes = [
+            # "Does this user hold a lease already?": only the few leased rows are indexed.
+            models.Index(fields=["leased_by"], condition=models.Q(leased_by__isnull=False), name="queue_entry_leased_by"),
         ]
 
     def __str__(self) -> str:

@@ -122,7 +122,8 @@ def lease_next(*, project: Project, user, ttl_seconds: int | None = None) -> Que
     ttl = timedelta(seconds=settings.QUEUE_LEASE_SECONDS if ttl_seconds is None else ttl_seconds)
     with transaction.atomic():
         now = timezone.now()
-        held = selectors.queue_entries(project=project).filter(leased_by=user, lease_expires_at__gt=now).first()
+        mine = selectors.queue_entries(project=project).filter(leased_by=user, lease_expires_at__gt=now)
+        held = mine.select_related("image").first()
         if held is not None:
             held.lease_expires_at = now + ttl
             QueueEntry.objects.filter(pk=held.pk, lease_id=held.lease_id).update(lease_expires_at=held.lease_expires_at)
@@ -134,7 +135,8 @@ def lease_next(*, project: Project, user, ttl_seconds: int | None = None) -> Que
 
 
 def _candidates(*, project: Project, user, now: datetime) -> list[QueueEntry]:
-    available = selectors.entries_available_to(project=project, user=user, now=now)
+    # The image comes along for the response's width and height.
+    available = selectors.entries_available_to(project=project, user=user, now=now).select_related("image")
     if connection.features.has_select_for_update_skip_locked:
         # Rows that another request is claiming are passed over, not waited for: the
         # row this returns is locked for us and nobody else can claim it.

@@ -90,6 +90,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif os.environ.get("DATABASE_POOL_SIZE"):
+    # Under ASGI each request runs in a thread of its own, so a persistent connection is
+    # never reused and every request connects anew; a web server on PostgreSQL sets
+    # DATABASE_POOL_SIZE to lend requests warm connections from a pool instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": int(os.environ["DATABASE_POOL_SIZE"])}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

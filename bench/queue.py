@@ -1,0 +1,393 @@
+"""queue/next latency with 10,000 and 1,000,000 queued images, through a real server on PostgreSQL.
+
+Creates a bench database (dropped at exit, Ctrl-C included), starts uvicorn on a free
+127.0.0.1 port, loads the pool with INSERT ... SELECT generate_series, then runs N
+annotators (one process each, token auth) that ask for the next image and skip it, in a
+loop. Every lease a client receives is kept as an interval from the response to the
+release; two clients' intervals on one image that overlap are a double assignment.
+
+    python bench/queue.py
+    python bench/queue.py --seconds 10 --sizes 10000,100000
+"""
+import sys
+from pathlib import Path
+
+# Run as a script, this file would shadow the standard library's queue module
+# (which requests and multiprocessing import): take its folder off the path first.
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH_DIR]
+sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import multiprocessing  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import psycopg  # noqa: E402
+import requests  # noqa: E402
+
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+BENCH_DB = "alweb_bench_queue"
+TARGET_P99_MS = 50.0
+TARGET_P99_RATIO = 1.5
+KEYPOINTS = json.dumps([[100.0 + 10 * i, 200.0 + 5 * i, 0.5] for i in range(14)])
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="measured run per pool size")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured run before each measured one")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent annotators, one process each")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--pool", type=int, default=8, help="database connections pooled per worker; 0: none")
+    parser.add_argument("--sizes", default="10000,1000000", help="queued images, comma-separated; the first is the baseline")
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def database_create() -> None:
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {BENCH_DB}")
+
+
+def database_drop() -> None:
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+def fixtures_create(clients: int) -> tuple[int, int, list[str], list[int]]:
+    """A project, a ready cycle and `clients` annotators; (project, cycle, tokens, user ids)."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from alweb.cycles.models import Cycle
+    from alweb.projects.services import membership_set, project_create
+
+    users = get_user_model().objects
+    admin = users.create_user(username="bench-admin", password="bench-password")
+    project = project_create(user=admin, name="Queue bench", preset="lsp14")
+    cycle = Cycle.objects.create(
+        project=project, index=1, state="ready", strategy="ll_plus_plus", budget=10, epochs=1, model_name="hg-tiny"
+    )
+    annotators = [users.create_user(username=f"bench-annotator-{i}", password="bench-password") for i in range(clients)]
+    for user in annotators:
+        membership_set(project=project, username=user.username, role="annotator")
+    tokens = [Token.objects.create(user=user).key for user in annotators]
+    return project.id, cycle.id, tokens, [user.id for user in annotators]
+
+
+def pool_load(*, project_id: int, cycle_id: int, size: int) -> float:
+    """Replace the pool with `size` queued images, ranked 1..size; returns the seconds it took."""
+    from django.db import connection
+
+    from alweb.images.models import Image
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        cursor.execute("TRUNCATE images_image CASCADE")  # the queue's tables reference it
+        # The pool is cloned from this row, so that the load keeps working when Image gains columns.
+        Image.objects.create(
+            project_id=project_id, name="template.png", file="images/template.png", sha256="t" * 64,
+            content_type="image/png", width=640, height=480,
+        )
+        columns = [f.column for f in Image._meta.concrete_fields if not f.primary_key]
+        overrides = {
+            "name": "'img' || g || '.png'", "file": "'images/bench/' || g || '.png'",
+            "sha256": "lpad(to_hex(g), 64, '0')", "state": "'queued'",
+        }
+        select = ", ".join(overrides.get(column, f"t.{column}") for column in columns)
+        recreate = secondary_indexes_drop(cursor, ["images_image", "queue_queueentry"])
+        # Foreign-key triggers off: the rows are consistent by construction.
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute(
+            f"INSERT INTO images_image ({', '.join(columns)}) SELECT {select} "
+            "FROM images_image t, generate_series(1, %s) g WHERE t.name = 'template.png'",
+            [size],
+        )
+        cursor.execute(
+            "INSERT INTO queue_queueentry (project_id, cycle_id, image_id, rank, predicted_loss, keypoints, state, created_at) "
+            "SELECT %s, %s, id, row_number() OVER w, 100.0 / row_number() OVER w, %s::jsonb, 'open', now() "
+            "FROM images_image WHERE name <> 'template.png' WINDOW w AS (ORDER BY id)",
+            [project_id, cycle_id, KEYPOINTS],
+        )
+        cursor.execute("SET session_replication_role = DEFAULT")
+        for statement in recreate:
+            cursor.execute(statement)
+        loaded = time.perf_counter() - started
+        cursor.execute("VACUUM ANALYZE images_image")
+        cursor.execute("VACUUM ANALYZE queue_queueentry")
+        cursor.execute("ANALYZE queue_endedlease")
+    return loaded
+
+
+def secondary_indexes_drop(cursor, tables: list[str]) -> list[str]:
+    """Drop the tables' indexes and unique constraints but the primary keys; returns the statements that rebuild them.
+
+    Building an index once over the loaded rows is several times faster than updating
+    it row by row.
+    """
+    cursor.execute(
+        "SELECT format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', conrelid::regclass, conname, pg_get_constraintdef(oid)), "
+        "format('ALTER TABLE %%s DROP CONSTRAINT %%I', conrelid::regclass, conname) "
+        "FROM pg_constraint WHERE contype = 'u' AND conrelid = ANY(%s::regclass[])",
+        [tables],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        "SELECT pg_get_indexdef(i.indexrelid), format('DROP INDEX %%s', i.indexrelid::regclass) FROM pg_index i "
+        "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT EXISTS "
+        "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)",
+        [tables],
+    )
+    indexes = cursor.fetchall()
+    for _, drop in constraints + indexes:
+        cursor.execute(drop)
+    return [create for create, _ in constraints + indexes]
+
+
+def serve(*, port: int, workers: int) -> None:
+    """uvicorn's multiprocess server, on a listening socket that keeps TCP_NODELAY.
+
+    `uvicorn --workers N` binds its socket with protocol 0; asyncio then leaves Nagle's
+    algorithm on for every accepted connection, and each keep-alive request after the
+    first waits ~40 ms for the client's delayed ACK (Kludex/uvicorn#3149). A socket
+    made with IPPROTO_TCP avoids that; everything else is uvicorn's own supervisor.
+    """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        "alweb.asgi:application", host="127.0.0.1", port=port, workers=workers, access_log=False, log_level="warning"
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.set_inheritable(True)
+    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+
+
+def server_start(*, port: int, workers: int, env: dict, log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "wb")
+    command = [sys.executable, __file__, "--serve", str(port), "--workers", str(workers)]
+    # Its own session, so that Ctrl-C reaches it only through our cleanup, workers included.
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def server_wait(*, base: str, token: str, server: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"uvicorn exited:\n{log_path.read_text()[-3000:]}")
+        try:
+            if requests.get(f"{base}/api/v1/projects/", headers={"Authorization": f"Token {token}"}, timeout=10).ok:
+                return
+        except requests.RequestException:  # still starting
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"uvicorn did not answer in 60 s:\n{log_path.read_text()[-3000:]}")
+
+
+def server_stop(server: subprocess.Popen) -> None:
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def client_signals() -> None:
+    """Clients leave Ctrl-C to the parent, which terminates them (SIGTERM, default action)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def annotator(base: str, project_id: int, token: str, warmup_until: float, stop_at: float) -> dict:
+    """Next, then skip, until stop_at; latencies and lease intervals of the measured part."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Token {token}"
+    next_url = f"{base}/api/v1/projects/{project_id}/queue/next/"
+    out = {"next_ms": [], "release_ms": [], "leases": [], "statuses": {}, "errors": []}
+    while (now := time.monotonic()) < stop_at:
+        measured = now >= warmup_until
+        started = time.perf_counter()
+        response = session.post(next_url, timeout=30)
+        took = time.perf_counter() - started
+        received = time.monotonic()
+        if measured:
+            out["next_ms"].append(took * 1000)
+            out["statuses"][response.status_code] = out["statuses"].get(response.status_code, 0) + 1
+        if response.status_code not in (200, 204):
+            out["errors"].append(f"next {response.status_code} {response.text[:200]}")
+        if response.status_code != 200:
+            continue
+        body = response.json()
+        released_at = time.monotonic()
+        started = time.perf_counter()
+        release = session.post(f"{base}/api/v1/leases/{body['lease']['id']}/release/", timeout=30)
+        took = time.perf_counter() - started
+        out["leases"].append((body["image"], received, released_at))
+        if release.status_code != 204:
+            out["errors"].append(f"release {release.status_code} {release.text[:200]}")
+        if measured:
+            out["release_ms"].append(took * 1000)
+            out["statuses"][release.status_code] = out["statuses"].get(release.status_code, 0) + 1
+    return out
+
+
+def double_assignments(per_client: list[list[tuple]]) -> int:
+    """Pairs of overlapping holds of one image by two clients (each hold: response .. release sent)."""
+    holds = sorted((image, start, end, client) for client, leases in enumerate(per_client) for image, start, end in leases)
+    doubles, current, latest_end, latest_client = 0, None, 0.0, None
+    for image, start, end, client in holds:
+        if image != current:
+            current, latest_end, latest_client = image, end, client
+            continue
+        if start < latest_end and client != latest_client:
+            doubles += 1
+        if end > latest_end:
+            latest_end, latest_client = end, client
+    return doubles
+
+
+def run_size(*, base: str, project_id: int, tokens: list[str], seconds: float, warmup: float) -> dict:
+    from django.db import connections
+
+    connections.close_all()  # forked clients must not inherit a database socket
+    start = time.monotonic() + 0.5
+    warmup_until, stop_at = start + warmup, start + warmup + seconds
+    # Leaving the block terminates the clients, also when Ctrl-C interrupts the wait.
+    with multiprocessing.get_context("fork").Pool(len(tokens), initializer=client_signals) as pool:
+        pending = [pool.apply_async(annotator, (base, project_id, token, warmup_until, stop_at)) for token in tokens]
+        results = [result.get() for result in pending]
+    latencies = np.array([ms for r in results for ms in r["next_ms"] + r["release_ms"]])
+    next_ms = np.array([ms for r in results for ms in r["next_ms"]])
+    statuses: dict = {}
+    for result in results:
+        for code, count in result["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + count
+    return {
+        "requests_per_s": len(latencies) / seconds,
+        "p50_ms": float(np.percentile(latencies, 50)),
+        "p99_ms": float(np.percentile(latencies, 99)),
+        "next_p99_ms": float(np.percentile(next_ms, 99)),
+        "doubles": double_assignments([r["leases"] for r in results]),
+        "errors": sum(count for code, count in statuses.items() if code not in (200, 204)),
+        "statuses": statuses,
+        "error_samples": [error for r in results for error in r["errors"]][:5],
+    }
+
+
+def explain_next(*, project_id: int, user_id: int) -> str:
+    """EXPLAIN ANALYZE of the two queries queue/next runs, as the service builds them."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
+
+    from alweb.projects.models import Project
+    from alweb.queue import selectors
+
+    project, user, now = Project.objects.get(pk=project_id), get_user_model().objects.get(pk=user_id), timezone.now()
+    held = selectors.queue_entries(project=project).filter(leased_by=user, lease_expires_at__gt=now)[:1]
+    available = selectors.entries_available_to(project=project, user=user, now=now)
+    with transaction.atomic():
+        plans = [
+            held.explain(analyze=True, buffers=True),
+            available.select_for_update(skip_locked=True, of=("self",))[:1].explain(analyze=True, buffers=True),
+        ]
+        transaction.set_rollback(True)
+    return "\n\n".join(plans)
+
+
+def report(sizes: list[int], rows: list[dict], loads: list[float], explain_ok: bool) -> None:
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    print(f"\n{'queued':>10} {'load s':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'next p99':>9} {'doubles':>8} {'errors':>7}  p99<{TARGET_P99_MS:g}ms")
+    for size, row, load in zip(sizes, rows, loads):
+        print(
+            f"{size:>10,} {load:>7.1f} {row['requests_per_s']:>7.0f} {row['p50_ms']:>7.1f} {row['p99_ms']:>7.1f} "
+            f"{row['next_p99_ms']:>9.1f} {row['doubles']:>8} {row['errors']:>7}  {verdict(row['p99_ms'] < TARGET_P99_MS)}"
+        )
+    if len(rows) > 1:
+        ratio = rows[-1]["p99_ms"] / rows[0]["p99_ms"]
+        print(f"p99({sizes[-1]:,}) / p99({sizes[0]:,}) = {ratio:.2f}  (target <= {TARGET_P99_RATIO})  {verdict(ratio <= TARGET_P99_RATIO)}")
+    doubles = sum(row["doubles"] for row in rows)
+    print(f"double assignments: {doubles}  (target 0)  {verdict(doubles == 0)}")
+    print(f"queue/next walks the open-rank partial index at {sizes[-1]:,}: {verdict(explain_ok)}")
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def interrupt(signum, frame) -> None:
+    """Clean up on SIGTERM as on Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    args = parse_args()
+    if args.serve:
+        return serve(port=args.serve, workers=args.workers)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    var_dir = Path(tempfile.mkdtemp(prefix="alweb-bench-queue-"))
+    env = {
+        **os.environ, "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}", "DJANGO_SETTINGS_MODULE": "alweb.settings.base",
+        "ALWEB_VAR_DIR": str(var_dir), "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4"),
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    signal.signal(signal.SIGTERM, interrupt)
+    server = None
+    try:
+        database_create()
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        import django
+
+        django.setup()
+        project_id, cycle_id, tokens, user_ids = fixtures_create(args.clients)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server_env = {**env, "DATABASE_POOL_SIZE": str(args.pool or "")}
+        server = server_start(port=port, workers=args.workers, env=server_env, log_path=var_dir / "uvicorn.log")
+        server_wait(base=base, token=tokens[0], server=server, log_path=var_dir / "uvicorn.log")
+        print(f"uvicorn, {args.workers} worker processes, {args.pool or 'no'} pooled connections each, on {base}; "
+              f"{args.clients} clients; {args.seconds:g} s per size")
+        print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        rows, loads = [], []
+        for size in sizes:
+            loads.append(pool_load(project_id=project_id, cycle_id=cycle_id, size=size))
+            print(f"{size:,} queued images loaded in {loads[-1]:.1f} s; running ...", flush=True)
+            rows.append(run_size(base=base, project_id=project_id, tokens=tokens, seconds=args.seconds, warmup=args.warmup))
+            print(f"  statuses: {rows[-1]['statuses']}", *rows[-1]["error_samples"], sep="\n  ", flush=True)
+        plans = explain_next(project_id=project_id, user_id=user_ids[0])
+        print(f"\nEXPLAIN ANALYZE of queue/next at {sizes[-1]:,} (the held-lease check, then the claim):\n{plans}")
+        report(sizes, rows, loads, explain_ok="queue_entry_open_rank" in plans.split("\n\n", 1)[1])
+    finally:
+        if server is not None:
+            server_stop(server)
+        from django.db import connections
+
+        connections.close_all()
+        database_drop()
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
