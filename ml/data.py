@@ -19,6 +19,8 @@ class KeypointDataset(Dataset):
     images: uint8 array [N,H,W,3], or a sequence of paths / file-like objects / HxWx3 uint8 arrays
     (any sizes; decoded lazily). keypoints [N,K,2] in original pixels (pixel centres at integers),
     visibility [N,K] (2 visible, 1 occluded, 0 unlabelled). With train=True each item is augmented.
+    A file-like object is rewound and read whole on every access; DataLoader workers share its OS
+    file position, so give them paths or in-memory buffers.
 
     Items are dicts: image float32 [3,S,S], heatmaps float32 [K,h,w], weight float32 [K],
     keypoints float32 [K,2] (input pixels, after augmentation), visibility int64 [K],

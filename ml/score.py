@@ -45,9 +45,13 @@ def summarise_output(output: PoseOutput, transform: torch.Tensor, *, stride: flo
     }
 
 
-def _prepare(source: ImageSource, input_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _prepare(index: int, source: ImageSource, input_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Decode and letterbox one image: ([3,S,S] normalised, [2,3] original -> input)."""
-    pixels, transform = letterbox(load_image(source), input_size)
+    try:
+        pixels, transform = letterbox(load_image(source), input_size)
+    except Exception as error:
+        # The caller holds a list of images; the position says which one to look at.
+        raise ValueError(f"cannot read image {index} of the pool: {error}") from error
     return to_input(pixels), torch.from_numpy(transform)
 
 
@@ -56,13 +60,13 @@ def _batches(images: Iterable[ImageSource], input_size: int, batch_size: int
     """Stream ([B,3,S,S], [B,2,3]) batches in input order, decoding at most two batches ahead."""
     with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
         pending: collections.deque = collections.deque()
-        sources = iter(images)
-        for source in itertools.islice(sources, 2 * batch_size):
-            pending.append(pool.submit(_prepare, source, input_size))
+        sources = enumerate(images)
+        for index, source in itertools.islice(sources, 2 * batch_size):
+            pending.append(pool.submit(_prepare, index, source, input_size))
         while pending:
             batch = [pending.popleft().result() for _ in range(min(batch_size, len(pending)))]
-            for source in itertools.islice(sources, len(batch)):
-                pending.append(pool.submit(_prepare, source, input_size))
+            for index, source in itertools.islice(sources, len(batch)):
+                pending.append(pool.submit(_prepare, index, source, input_size))
             yield torch.stack([b[0] for b in batch]), torch.stack([b[1] for b in batch])
 
 

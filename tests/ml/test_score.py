@@ -61,3 +61,8 @@ def test_keypoints_are_in_original_pixels(model):
 def test_empty_pool(model):
     scores = score_pool(model, [], device="cpu")
     assert scores.keypoints.shape == (0, 14, 2) and scores.features.shape == (0, 16)
+
+
+def test_unreadable_image_names_its_position(model):
+    with pytest.raises(ValueError, match="image 1 of the pool"):
+        score_pool(model, [_images()[0], io.BytesIO(b"not an image")], device="cpu")
