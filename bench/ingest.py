@@ -53,6 +53,8 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--clients", type=int, default=2, help="concurrent upload requests")
     parser.add_argument("--settings", default="alweb.settings.base", help="Django settings module of the server")
+    parser.add_argument("--plain-uvicorn", action="store_true", help="start the server with uvicorn's CLI as is")
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -121,13 +123,35 @@ def make_projects(names: list[str]):
     return token, [project_create(user=user, name=name, preset="lsp14") for name in names]
 
 
-def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
-    command = [
-        sys.executable, "-m", "uvicorn", "alweb.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-    ]
+def start_server(env: dict, port: int, workers: int, plain_cli: bool) -> subprocess.Popen:
+    if plain_cli:
+        command = [
+            sys.executable, "-m", "uvicorn", "alweb.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--log-level", "warning",
+        ]
+    else:
+        command = [sys.executable, __file__, "--serve", str(port), "--workers", str(workers)]
     # Its own process group, so that the workers go down with it.
     return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+
+
+def serve(port: int, workers: int) -> None:
+    """Run uvicorn's worker supervisor on a listening socket that keeps TCP_NODELAY for its connections.
+
+    uvicorn 0.35 binds the shared socket with proto 0; accepted sockets inherit it and asyncio
+    then never disables Nagle's algorithm, so every keep-alive response after the first waits
+    ~40 ms for the client's delayed ACK (uvicorn issue #3149). Single-worker runs are unaffected.
+    """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        "alweb.asgi:application", host="127.0.0.1", port=port, workers=workers,
+        lifespan="off", access_log=False, log_level="warning",
+    )
+    bound = config.bind_socket()
+    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    Multiprocess(config, target=uvicorn.Server(config=config).run, sockets=[listener]).run()
 
 
 def wait_until_warm(token: str, url: str, server: subprocess.Popen, workers: int) -> None:
@@ -204,22 +228,23 @@ def deep_cursor(project, query: dict, depth: int) -> str:
 def time_requests(session: requests.Session, base: str, paths: dict[str, str], repeats: int) -> dict:
     """Milliseconds per request over HTTP and, for comparison, in this process (no server, no socket).
 
-    Interleaved across the endpoints so that the shared machine's noise hits them alike.
+    Each phase interleaves the endpoints, so that the shared machine's noise hits them alike;
+    the phases run apart, so that this process's own work never sits between two HTTP requests.
     """
     from django.test import Client
 
     local = Client(HTTP_AUTHORIZATION=session.headers["Authorization"])
-    timings = {(name, where): [] for name in paths for where in ("http", "local")}
-    for round_ in range(repeats + 2):
-        for name, path in paths.items():
-            for where, get in (("http", lambda: session.get(base + path, timeout=30)), ("local", lambda: local.get(path))):
+    timings = {}
+    for where, get in (("http", lambda path: session.get(base + path, timeout=30)), ("local", local.get)):
+        for round_ in range(repeats + 2):
+            for name, path in paths.items():
                 start = time.perf_counter()
-                response = get()
+                response = get(path)
                 elapsed = (time.perf_counter() - start) * 1000
                 if response.status_code != 200:
                     raise SystemExit(f"{name}: {response.status_code} {response.content[:300]}")
                 if round_ >= 2:  # the first two warm up connections and caches
-                    timings[name, where].append(elapsed)
+                    timings.setdefault((name, where), []).append(elapsed)
     return timings
 
 
@@ -251,7 +276,7 @@ def run(args, work: Path) -> list[tuple]:
     token, projects = make_projects(["multipart", "zip", "rows"])
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(env, port, args.workers)
+    server = start_server(env, port, args.workers, args.plain_uvicorn)
     try:
         session = requests.Session()
         session.headers["Authorization"] = f"Token {token}"
@@ -312,7 +337,8 @@ def read_rows(args, base: str, session: requests.Session, project) -> list[tuple
 
 
 def print_table(args, rows: list[tuple]) -> None:
-    print(f"\n{args.images:,} images per mode, {args.rows:,} rows, {args.workers} uvicorn workers, "
+    server = "uvicorn CLI" if args.plain_uvicorn else "uvicorn with TCP_NODELAY kept"
+    print(f"\n{args.images:,} images per mode, {args.rows:,} rows, {args.workers} workers ({server}), "
           f"{args.clients} concurrent clients, {args.repeats} timed requests per endpoint (PASS on the HTTP median)")
     for name, value, target, passed in rows:
         if target == "":
@@ -327,6 +353,8 @@ def interrupt(signum, frame):
 
 def main() -> None:
     args = parse_args()
+    if args.serve:
+        return serve(args.serve, args.workers)
     # A plain kill stops the run like Ctrl-C does, so that the cleanup below runs.
     signal.signal(signal.SIGTERM, interrupt)
     work = Path(tempfile.mkdtemp(prefix="alweb-bench-ingest-"))

@@ -92,3 +92,44 @@ def test_same_content_stored_by_a_racing_request_becomes_a_duplicate(project, me
     assert Image.objects.count() == 2
     # Our copy of the raced content is gone; the other image's file is theirs to keep.
     assert [path.name for path in stored_files(media)] == [f"{results[1].image.sha256}.jpg"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_racing_with_the_same_content_store_it_once(project, media, monkeypatch):
+    """A real race: the second request commits while the first sits between its duplicate check and its insert."""
+    import threading
+
+    from django.db import connection
+
+    from alweb.images import services
+    from alweb.images.models import Image
+
+    checked, other_done = threading.Event(), threading.Event()
+    real_store = services._store
+
+    def store_then_wait(**kwargs):
+        new = real_store(**kwargs)
+        if threading.current_thread().name == "first":
+            checked.set()
+            assert other_done.wait(10)
+        return new
+
+    monkeypatch.setattr(services, "_store", store_then_wait)
+    results = {}
+
+    def upload(name, seeds):
+        try:
+            results[name] = services.images_ingest(project=project, files=files(*seeds))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=upload, args=("first", (1, 2)), name="first")
+    first.start()
+    assert checked.wait(10)
+    upload("second", (1,))
+    other_done.set()
+    first.join(10)
+    assert [r.status for r in results["second"]] == ["created"]
+    assert [r.status for r in results["first"]] == ["duplicate", "created"]
+    assert results["first"][0].id == results["second"][0].id
+    assert Image.objects.count() == 2 and len(stored_files(media)) == 2
