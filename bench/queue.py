@@ -20,6 +20,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH_DIR]
 sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
+import collections  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import os  # noqa: E402
@@ -59,15 +60,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def database_create() -> None:
+def database_reset(*, create: bool) -> None:
+    """Drop the bench database, connections and all, and create it afresh if asked."""
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {BENCH_DB}")
-
-
-def database_drop() -> None:
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        if create:
+            admin.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def fixtures_create(clients: int) -> tuple[int, int, list[str], list[int]]:
@@ -221,35 +219,30 @@ def client_signals() -> None:
 
 
 def annotator(base: str, project_id: int, token: str, warmup_until: float, stop_at: float) -> dict:
-    """Next, then skip, until stop_at; latencies and lease intervals of the measured part."""
+    """Next, then skip, until stop_at; (milliseconds, status) of each measured request, and every hold."""
     session = requests.Session()
     session.headers["Authorization"] = f"Token {token}"
-    next_url = f"{base}/api/v1/projects/{project_id}/queue/next/"
-    out = {"next_ms": [], "release_ms": [], "leases": [], "statuses": {}, "errors": []}
+    out = {"next": [], "release": [], "holds": [], "errors": []}
+
+    def post(kind: str, url: str, measured: bool) -> requests.Response:
+        started = time.perf_counter()
+        response = session.post(f"{base}{url}", timeout=30)
+        if measured:
+            out[kind].append(((time.perf_counter() - started) * 1000, response.status_code))
+        if response.status_code not in (200, 204):
+            out["errors"].append(f"{kind} {response.status_code} {response.text[:200]}")
+        return response
+
     while (now := time.monotonic()) < stop_at:
         measured = now >= warmup_until
-        started = time.perf_counter()
-        response = session.post(next_url, timeout=30)
-        took = time.perf_counter() - started
+        response = post("next", f"/api/v1/projects/{project_id}/queue/next/", measured)
         received = time.monotonic()
-        if measured:
-            out["next_ms"].append(took * 1000)
-            out["statuses"][response.status_code] = out["statuses"].get(response.status_code, 0) + 1
-        if response.status_code not in (200, 204):
-            out["errors"].append(f"next {response.status_code} {response.text[:200]}")
         if response.status_code != 200:
             continue
-        body = response.json()
-        released_at = time.monotonic()
-        started = time.perf_counter()
-        release = session.post(f"{base}/api/v1/leases/{body['lease']['id']}/release/", timeout=30)
-        took = time.perf_counter() - started
-        out["leases"].append((body["image"], received, released_at))
-        if release.status_code != 204:
-            out["errors"].append(f"release {release.status_code} {release.text[:200]}")
-        if measured:
-            out["release_ms"].append(took * 1000)
-            out["statuses"][release.status_code] = out["statuses"].get(release.status_code, 0) + 1
+        leased = response.json()
+        # The server leased the image before `received` and frees it after the release is sent.
+        out["holds"].append((leased["image"], received, time.monotonic()))
+        post("release", f"/api/v1/leases/{leased['lease']['id']}/release/", measured)
     return out
 
 
@@ -278,20 +271,17 @@ def run_size(*, base: str, project_id: int, tokens: list[str], seconds: float, w
     with multiprocessing.get_context("fork").Pool(len(tokens), initializer=client_signals) as pool:
         pending = [pool.apply_async(annotator, (base, project_id, token, warmup_until, stop_at)) for token in tokens]
         results = [result.get() for result in pending]
-    latencies = np.array([ms for r in results for ms in r["next_ms"] + r["release_ms"]])
-    next_ms = np.array([ms for r in results for ms in r["next_ms"]])
-    statuses: dict = {}
-    for result in results:
-        for code, count in result["statuses"].items():
-            statuses[code] = statuses.get(code, 0) + count
+    requests_ = [sample for r in results for sample in r["next"] + r["release"]]
+    latencies = np.array([ms for ms, _ in requests_])
+    statuses = collections.Counter(status for _, status in requests_)
     return {
         "requests_per_s": len(latencies) / seconds,
         "p50_ms": float(np.percentile(latencies, 50)),
         "p99_ms": float(np.percentile(latencies, 99)),
-        "next_p99_ms": float(np.percentile(next_ms, 99)),
-        "doubles": double_assignments([r["leases"] for r in results]),
-        "errors": sum(count for code, count in statuses.items() if code not in (200, 204)),
-        "statuses": statuses,
+        "next_p99_ms": float(np.percentile([ms for r in results for ms, _ in r["next"]], 99)),
+        "doubles": double_assignments([r["holds"] for r in results]),
+        "errors": sum(count for status, count in statuses.items() if status not in (200, 204)),
+        "statuses": dict(statuses),
         "error_samples": [error for r in results for error in r["errors"]][:5],
     }
 
@@ -306,7 +296,7 @@ def explain_next(*, project_id: int, user_id: int) -> str:
     from alweb.queue import selectors
 
     project, user, now = Project.objects.get(pk=project_id), get_user_model().objects.get(pk=user_id), timezone.now()
-    held = selectors.queue_entries(project=project).filter(leased_by=user, lease_expires_at__gt=now)[:1]
+    held = selectors.entries_held_by(user=user, project=project, now=now)[:1]
     available = selectors.entries_available_to(project=project, user=user, now=now)
     with transaction.atomic():
         plans = [
@@ -356,7 +346,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, interrupt)
     server = None
     try:
-        database_create()
+        database_reset(create=True)
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
         import django
 
@@ -385,7 +375,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        database_drop()
+        database_reset(create=False)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

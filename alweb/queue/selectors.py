@@ -16,8 +16,13 @@ def queue_entries(*, project: Project) -> QuerySet[QueueEntry]:
     return QueueEntry.objects.filter(project=project, state=Open).order_by("rank")
 
 
+def entries_held_by(*, user, project: Project, now: datetime) -> QuerySet[QueueEntry]:
+    """Open entries under the user's live lease (one, unless two requests raced), by rank, with their images."""
+    return queue_entries(project=project).filter(leased_by=user, lease_expires_at__gt=now).select_related("image")
+
+
 def entries_available_to(*, project: Project, user, now: datetime) -> QuerySet[QueueEntry]:
-    """Open entries nobody holds (no lease or an expired one) that the user has not skipped, by rank.
+    """Open entries nobody holds (no lease or an expired one) that the user has not skipped, by rank, with their images.
 
     This is the query behind queue/next: it walks the open-rank partial index from the
     top and stops at the first row that qualifies, so its cost does not grow with the pool.
@@ -27,6 +32,7 @@ def entries_available_to(*, project: Project, user, now: datetime) -> QuerySet[Q
         queue_entries(project=project)
         .filter(Q(lease_id__isnull=True) | Q(lease_expires_at__lt=now))
         .filter(~Exists(skipped))
+        .select_related("image")
     )
 
 

@@ -122,8 +122,7 @@ def lease_next(*, project: Project, user, ttl_seconds: int | None = None) -> Que
     ttl = timedelta(seconds=settings.QUEUE_LEASE_SECONDS if ttl_seconds is None else ttl_seconds)
     with transaction.atomic():
         now = timezone.now()
-        mine = selectors.queue_entries(project=project).filter(leased_by=user, lease_expires_at__gt=now)
-        held = mine.select_related("image").first()
+        held = selectors.entries_held_by(user=user, project=project, now=now).first()
         if held is not None:
             held.lease_expires_at = now + ttl
             QueueEntry.objects.filter(pk=held.pk, lease_id=held.lease_id).update(lease_expires_at=held.lease_expires_at)
@@ -135,8 +134,7 @@ def lease_next(*, project: Project, user, ttl_seconds: int | None = None) -> Que
 
 
 def _candidates(*, project: Project, user, now: datetime) -> list[QueueEntry]:
-    # The image comes along for the response's width and height.
-    available = selectors.entries_available_to(project=project, user=user, now=now).select_related("image")
+    available = selectors.entries_available_to(project=project, user=user, now=now)
     if connection.features.has_select_for_update_skip_locked:
         # Rows that another request is claiming are passed over, not waited for: the
         # row this returns is locked for us and nobody else can claim it.
