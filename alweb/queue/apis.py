@@ -1,6 +1,7 @@
 """Thin REST views for the annotators' queue and their leases."""
 import uuid
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
@@ -15,7 +16,9 @@ class QueueEntryOutput(serializers.Serializer):
     image = serializers.IntegerField(source="image_id")
     rank = serializers.IntegerField()
     predicted_loss = serializers.FloatField()
-    keypoints = serializers.ListField(child=serializers.ListField())
+    keypoints = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField()), help_text="The model's K points [x, y, confidence]."
+    )
 
 
 class LeaseOutput(serializers.Serializer):
@@ -33,6 +36,18 @@ class LeasedEntryOutput(QueueEntryOutput):
         return f"/api/v1/images/{entry.image_id}/file"
 
 
+class QueuePageOutput(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = QueueEntryOutput(many=True)
+
+
+class QueueStatsOutput(serializers.Serializer):
+    open = serializers.IntegerField(help_text="Entries of the selection not labelled yet, leased ones included.")
+    leased = serializers.IntegerField(help_text="Open entries under a live lease.")
+    done = serializers.IntegerField(help_text="Entries of the current selection labelled so far.")
+
+
 class QueuePagination(CursorPagination):
     # Open ranks are unique per project, so the cursor is exact and rides the ranked index.
     ordering = "rank"
@@ -42,6 +57,14 @@ class QueuePagination(CursorPagination):
 
 
 class QueueListApi(APIView):
+    @extend_schema(
+        tags=["queue"],
+        parameters=[
+            OpenApiParameter("cursor", str, description="The cursor from the previous page's 'next'."),
+            OpenApiParameter("page_size", int, description="Entries per page, 50 by default, at most 500."),
+        ],
+        responses=QueuePageOutput,
+    )
     def get(self, request, project_id: int):
         project = project_for_member(user=request.user, project_id=project_id)
         paginator = QueuePagination()
@@ -50,6 +73,7 @@ class QueueListApi(APIView):
 
 
 class QueueNextApi(APIView):
+    @extend_schema(tags=["queue"], request=None, responses={200: LeasedEntryOutput, 204: None})
     def post(self, request, project_id: int):
         project = project_for_member(user=request.user, project_id=project_id)
         entry = services.lease_next(project=project, user=request.user)
@@ -59,6 +83,7 @@ class QueueNextApi(APIView):
 
 
 class QueueStatsApi(APIView):
+    @extend_schema(tags=["queue"], responses=QueueStatsOutput)
     def get(self, request, project_id: int):
         project = project_for_member(user=request.user, project_id=project_id)
         return Response(selectors.queue_stats(project=project))
@@ -73,12 +98,14 @@ def _lease_uuid(raw: str) -> uuid.UUID:
 
 
 class LeaseRenewApi(APIView):
+    @extend_schema(tags=["queue"], request=None, responses=LeaseOutput)
     def post(self, request, lease_id: str):
         entry = services.lease_renew(lease_id=_lease_uuid(lease_id), user=request.user)
         return Response(LeaseOutput(entry).data)
 
 
 class LeaseReleaseApi(APIView):
+    @extend_schema(tags=["queue"], request=None, responses={204: None})
     def post(self, request, lease_id: str):
         services.lease_release(lease_id=_lease_uuid(lease_id), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
