@@ -14,6 +14,7 @@ from alweb.images.models import Image
 from alweb.projects.models import Membership, Project
 from alweb.queue import selectors
 from alweb.queue.models import EndedLease, QueueEntry
+from alweb.realtime.events import publish_project_event
 
 Open = QueueEntry.State.OPEN
 BATCH_SIZE = 1000
@@ -60,6 +61,7 @@ def queue_fill(*, cycle: Cycle, entries: list[dict]) -> int:
         ],
         batch_size=BATCH_SIZE,
     )
+    _announce_counts(project=cycle.project)
     return len(created)
 
 
@@ -109,6 +111,7 @@ def queue_append(*, project: Project, image: Image, predicted_loss: float, keypo
     )
     image.state = Image.State.QUEUED
     image.save(update_fields=["state"])
+    _announce_counts(project=project)
     return entry
 
 
@@ -218,4 +221,14 @@ def entry_complete_for_image(*, image: Image, user) -> QueueEntry | None:
     entry.state, entry.completed_at = QueueEntry.State.DONE, timezone.now()
     entry.lease_id = entry.leased_by = entry.lease_expires_at = None
     entry.save(update_fields=["state", "completed_at", "lease_id", "leased_by", "lease_expires_at"])
+    _announce_counts(project=image.project)
     return entry
+
+
+def _announce_counts(*, project: Project) -> None:
+    """Send the project's dashboards the queue's counts once the transaction commits.
+
+    Only the changes of the selection are announced; leases come and go too often to be
+    counted on every queue/next, so "leased" is as of the latest announcement.
+    """
+    publish_project_event(project_id=project.pk, event="queue.changed", data=selectors.queue_stats(project=project))

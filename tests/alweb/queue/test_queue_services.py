@@ -112,3 +112,20 @@ def test_complete_returns_the_entry_or_none(project, queued, annotator_user):
         project=project, name="l.png", file="images/l.png", sha256="e" * 64, content_type="image/png", width=9, height=9
     )
     assert entry_complete_for_image(image=loose, user=annotator_user) is None
+
+
+def test_dashboards_hear_the_new_counts(project, cycle, make_images, annotator_user, monkeypatch):
+    from alweb.queue import services
+
+    sent = []
+    monkeypatch.setattr(services, "publish_project_event", lambda **event: sent.append(event))
+    images = make_images(3)
+    services.queue_fill(cycle=cycle, entries=selection(images[:2]))
+    services.queue_append(project=project, image=images[2], predicted_loss=0.5, keypoints=prediction(0))
+    services.entry_complete_for_image(image=images[0], user=annotator_user)
+    assert [(e["event"], e["data"]) for e in sent] == [
+        ("queue.changed", {"open": 2, "leased": 0, "done": 0}),
+        ("queue.changed", {"open": 3, "leased": 0, "done": 0}),
+        ("queue.changed", {"open": 2, "leased": 0, "done": 1}),
+    ]
+    assert {e["project_id"] for e in sent} == {project.id}
