@@ -67,8 +67,10 @@ def decode_upload(data: bytes) -> DecodedImage:
         # verify() checks every chunk's CRC, which decoding alone skips; it spends the image.
         _decode_step(image.verify)
         image = _open(data)
+        # Decoded before the orientation is read: a PNG may keep its EXIF after the pixels.
+        _decode_step(image.load)
     width, height = image.size
-    orientation = _decode_step(lambda: image.getexif().get(ExifTags.Base.Orientation, 1))
+    orientation = _orientation(image)
     if orientation in TRANSPOSING_ORIENTATIONS:
         upright = _decode_step(lambda: ImageOps.exif_transpose(image))
         data = _encode(upright, image)
@@ -125,6 +127,14 @@ def _decode_in_full(image: ImageFile.ImageFile) -> None:
     if image.format in ("JPEG", "MPO"):
         image.draft(image.mode, (1, 1))
     _decode_step(image.load)
+
+
+def _orientation(image: ImageFile.ImageFile) -> int:
+    """The EXIF orientation; 1 (as stored) when there is none or it cannot be read."""
+    try:
+        return int(image.getexif().get(ExifTags.Base.Orientation, 1))
+    except Exception:  # noqa: BLE001  (broken metadata does not make the pixels wrong)
+        return 1
 
 
 def _encode(upright: Image.Image, original: ImageFile.ImageFile) -> bytes:

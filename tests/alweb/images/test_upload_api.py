@@ -241,3 +241,13 @@ def test_small_bodies_are_parsed_in_memory(post_files, temp_files_seen, monkeypa
     monkeypatch.setattr(upload_handlers, "IN_MEMORY_BODY_BYTES", 1_000_000)
     assert post_files(("a.jpg", jpeg()), ("b.jpg", jpeg(seed=1))).status_code == 201
     assert temp_files_seen == []
+
+
+def test_broken_exif_does_not_reject_a_sound_image(post_files, media):
+    from alweb.images.models import Image
+
+    data = jpeg()
+    app1 = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05\x01\x12\x00\x03" + b"\xff" * 30
+    broken = data[:2] + b"\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + data[2:]
+    assert post_files(("odd-camera.jpg", broken)).status_code == 201
+    assert (Image.objects.get().width, Image.objects.get().height) == (48, 32)
