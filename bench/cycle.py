@@ -1,0 +1,187 @@
+"""One active-learning cycle through real Celery workers: seconds per phase, scoring throughput.
+
+    python bench/cycle.py [--pool 5000] [--train 300] [--val 100] [--epochs 3] [--database-url URL]
+
+Runs on a private SQLite database (or the PostgreSQL database given, which it creates and
+drops) and a private embedded redis-server, seeds a synthetic project through the real
+services, starts a worker process and one cycle, and records when the cycle changes phase.
+Then, in this process, it scores the same stored pool with the same model (score_pool on
+the image files, as bench/scoring.py does) and prints the workers' throughput as a ratio
+to it: what the queueing, chunking and database writes cost (target >= 0.8).
+"""
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def configure(scratch: Path, database_url: str | None) -> None:
+    """Point the settings at private folders, database and broker, before Django starts."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "alweb.settings.base"
+    os.environ["ALWEB_VAR_DIR"] = str(scratch / "var")
+    os.environ["MEDIA_ROOT"] = str(scratch / "media")
+    os.environ["ML_WORK_DIR"] = str(scratch / "ml-work")
+    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{scratch / 'bench.sqlite3'}"
+    os.environ["REDIS_URL"] = f"unix://{scratch / 'var' / 'redis' / 'redis.sock'}"
+
+
+def create_postgres_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def seed(*, pool: int, train: int, val: int):
+    from django.contrib.auth import get_user_model
+
+    from alweb.demo.services import synthetic_split_ensure
+    from alweb.projects.services import project_create
+
+    user = get_user_model().objects.create_user(username="bench", password="bench-password")
+    project = project_create(user=user, name="Bench", preset="lsp14")
+    for split, count in (("train", train), ("val", val), ("pool", pool)):
+        started = time.perf_counter()
+        synthetic_split_ensure(project=project, user=user, split=split, count=count)
+        print(f"  seeded {count:>5} {split:<5} images in {time.perf_counter() - started:6.1f} s", flush=True)
+    return project
+
+
+def start_worker(log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "alweb", "worker", "-B", "-Q", "default,gpu", "--concurrency", "1",
+         "--prefetch-multiplier", "1", "--loglevel", "WARNING", "-s", str(log.parent / "beat-schedule")],
+        cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def watch_cycle(cycle_id: int, timeout: float) -> dict[str, float]:
+    """Poll the cycle and return the moment (perf_counter) each state was first seen."""
+    from alweb.cycles.models import Cycle
+
+    seen: dict[str, float] = {}
+    deadline = time.perf_counter() + timeout
+    last_report = 0.0
+    while time.perf_counter() < deadline:
+        cycle = Cycle.objects.get(pk=cycle_id)
+        seen.setdefault(cycle.state, time.perf_counter())
+        if time.perf_counter() - last_report > 5:
+            progress = cycle.progress
+            print(f"  {cycle.state:<9} {progress.get('phase')} epoch {progress.get('epoch')}/{progress.get('epochs')} "
+                  f"step {progress.get('step')}/{progress.get('steps')}", flush=True)
+            last_report = time.perf_counter()
+        if cycle.state in ("ready", "failed", "cancelled"):
+            if cycle.state != "ready":
+                raise SystemExit(f"cycle ended {cycle.state}: {cycle.error}")
+            return seen
+        time.sleep(0.1)
+    raise SystemExit("timed out waiting for the cycle")
+
+
+def in_process_rate(project) -> tuple[float, int]:
+    """Images/s of score_pool in this process over the stored pool, with the cycle's model."""
+    from django.conf import settings
+
+    from alweb.cycles import model_store
+    from alweb.cycles.image_sources import StoredImages
+    from alweb.cycles.selectors import active_model_version
+    from alweb.images.models import Image
+    from ml.score import score_pool
+
+    version = active_model_version(project=project)
+    model = model_store.model_load(name=version.checkpoint.name)
+    names = list(Image.objects.filter(project=project, split="pool").order_by("id").values_list("file", flat=True))
+    started = time.perf_counter()
+    score_pool(model, StoredImages(names), device="cpu", batch_size=settings.SCORING_BATCH_SIZE)
+    return len(names) / (time.perf_counter() - started), len(names)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pool", type=int, default=5000)
+    parser.add_argument("--train", type=int, default=300)
+    parser.add_argument("--val", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--budget", type=int, default=100)
+    parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--database-url", help="a PostgreSQL URL whose database is created and dropped")
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="alweb-bench-cycle-"))
+    configure(scratch, args.database_url)
+    if args.database_url:
+        create_postgres_database(args.database_url)
+    from alweb.embedded_redis import EmbeddedRedis
+
+    broker = EmbeddedRedis(scratch / "var")
+    worker = None
+    try:
+        broker.start()
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        # The worker starts while the pool is seeded, so its start-up is not counted as queueing.
+        worker = start_worker(scratch / "worker.log")
+        print(f"seeding (pool {args.pool}, train {args.train}, val {args.val})", flush=True)
+        project = seed(pool=args.pool, train=args.train, val=args.val)
+        from alweb.cycles.services import cycle_start
+
+        started = time.perf_counter()
+        cycle = cycle_start(project=project, strategy="ll_plus_plus", budget=args.budget, epochs=args.epochs,
+                            model_name="hg-tiny")
+        seen = watch_cycle(cycle.id, args.timeout)
+        rate, scored = in_process_rate(project)
+        report(started, seen, pool=scored, in_process=rate, epochs=args.epochs)
+    finally:
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=60)
+        broker.stop()
+        if args.database_url:
+            from django.db import connections
+
+            connections.close_all()
+            drop_postgres_database(args.database_url)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def report(started: float, seen: dict[str, float], *, pool: int, in_process: float, epochs: int) -> None:
+    phases = [("queued -> training", started, seen["training"]),
+              ("training", seen["training"], seen["scoring"]),
+              ("scoring", seen["scoring"], seen.get("selecting", seen["ready"])),
+              ("selecting", seen.get("selecting", seen["ready"]), seen["ready"])]
+    print(f"\none cycle, hg-tiny, {epochs} epochs, pool {pool} (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    for name, begin, end in phases:
+        print(f"  {name:<20} {end - begin:8.1f} s")
+    print(f"  {'total':<20} {seen['ready'] - started:8.1f} s")
+    scoring_seconds = seen.get("selecting", seen["ready"]) - seen["scoring"]
+    through_workers = pool / scoring_seconds
+    ratio = through_workers / in_process
+    print(f"\nscoring through the workers  {through_workers:8.1f} images/s")
+    print(f"score_pool in process        {in_process:8.1f} images/s")
+    print(f"ratio                        {ratio:8.2f}   (target >= 0.8: {'PASS' if ratio >= 0.8 else 'FAIL'})")
+
+
+if __name__ == "__main__":
+    main()
