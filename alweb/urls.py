@@ -4,4 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("api/v1/", include("alweb.api_urls")),
     path("admin/", admin.site.urls),
+    path("", include("alweb.web.urls")),
 ]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "alweb.interchange",
     "alweb.health",
     "alweb.demo",
+    "alweb.web",
 ]
 
 MIDDLEWARE = [
@@ -118,6 +119,8 @@ STORAGES = {
 }
 
 LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # Uploads: limits that keep one request from exhausting memory or disk.
 UPLOAD_MAX_FILE_BYTES = int(os.environ.get("UPLOAD_MAX_FILE_BYTES", 25 * 1024 * 1024))
