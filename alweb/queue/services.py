@@ -124,6 +124,9 @@ def lease_next(*, project: Project, user, ttl_seconds: int | None = None) -> Que
     """
     ttl = timedelta(seconds=settings.QUEUE_LEASE_SECONDS if ttl_seconds is None else ttl_seconds)
     with transaction.atomic():
+        # One user's simultaneous requests (two tabs, a double click) queue up here, so
+        # that the second finds the first's lease instead of taking a second image.
+        Membership.objects.select_for_update().filter(project=project, user_id=user.pk).first()
         now = timezone.now()
         held = selectors.entries_held_by(user=user, project=project, now=now).first()
         if held is not None:

@@ -83,3 +83,16 @@ def test_the_last_image_goes_to_exactly_one_of_two_annotators(
     clients = [client_for(user) for user in annotators(project, make_user, 2)]
     statuses = sorted(getattr(r, "status_code", r) for r in race_for_next(clients, project))
     assert statuses == [200, 204]
+
+
+def test_one_annotator_asking_twice_at_once_holds_one_image(
+    transactional_db, project, cycle, make_images, annotator_user, client_for
+):
+    from alweb.queue.models import QueueEntry
+    from alweb.queue.services import queue_fill
+
+    queue_fill(cycle=cycle, entries=selection(make_images(4)))
+    responses = race_for_next([client_for(annotator_user) for _ in range(4)], project)
+    assert all(getattr(r, "status_code", None) == 200 for r in responses), responses
+    assert len({r.json()["image"] for r in responses}) == 1
+    assert QueueEntry.objects.exclude(lease_id=None).count() == 1
