@@ -53,6 +53,7 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--clients", type=int, default=2, help="concurrent upload requests")
     parser.add_argument("--settings", default="alweb.settings.base", help="Django settings module of the server")
+    parser.add_argument("--pool", type=int, default=0, help="database connections pooled per server worker; 0: none")
     parser.add_argument("--plain-uvicorn", action="store_true", help="start the server with uvicorn's CLI as is")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -276,7 +277,8 @@ def run(args, work: Path) -> list[tuple]:
     token, projects = make_projects(["multipart", "zip", "rows"])
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(env, port, args.workers, args.plain_uvicorn)
+    server_env = {**env, "DATABASE_POOL_SIZE": str(args.pool)} if args.pool else env
+    server = start_server(server_env, port, args.workers, args.plain_uvicorn)
     try:
         session = requests.Session()
         session.headers["Authorization"] = f"Token {token}"
@@ -338,7 +340,8 @@ def read_rows(args, base: str, session: requests.Session, project) -> list[tuple
 
 def print_table(args, rows: list[tuple]) -> None:
     server = "uvicorn CLI" if args.plain_uvicorn else "uvicorn with TCP_NODELAY kept"
-    print(f"\n{args.images:,} images per mode, {args.rows:,} rows, {args.workers} workers ({server}), "
+    pool = f"{args.pool} pooled connections each" if args.pool else "no connection pool"
+    print(f"\n{args.images:,} images per mode, {args.rows:,} rows, {args.workers} workers ({server}, {pool}), "
           f"{args.clients} concurrent clients, {args.repeats} timed requests per endpoint (PASS on the HTTP median)")
     for name, value, target, passed in rows:
         if target == "":
