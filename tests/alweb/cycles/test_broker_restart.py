@@ -3,7 +3,8 @@ import pytest
 
 from alweb.cycles.models import Cycle, ModelVersion
 from alweb.cycles.services import cycle_start
-from tests.alweb.cycles.conftest import WorkerProcess, restart_broker, wait_for
+from tests.alweb.cycles.conftest import restart_broker
+from tests.live_processes import WorkerProcess, wait_for
 from tests.alweb.cycles.seeding import seed_synthetic
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]

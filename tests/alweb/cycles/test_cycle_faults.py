@@ -5,7 +5,7 @@ import pytest
 
 from alweb.cycles.models import Cycle, ModelVersion, Score
 from alweb.cycles.services import cycle_claim, cycle_start
-from tests.alweb.cycles.conftest import wait_for
+from tests.live_processes import wait_for
 from tests.alweb.cycles.seeding import seed_synthetic
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]

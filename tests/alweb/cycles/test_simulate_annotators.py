@@ -5,7 +5,7 @@ from django.core.management import call_command
 from alweb.annotations.models import Annotation
 from alweb.cycles.models import Cycle
 from alweb.cycles.services import cycle_start
-from tests.alweb.cycles.conftest import wait_for
+from tests.live_processes import wait_for
 from tests.alweb.cycles.seeding import seed_synthetic
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
