@@ -44,13 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("Give the server address with --url or ALWEB_URL.")
     if not args.token:
         return _fail("Give an API token with --token or ALWEB_TOKEN.")
-    api = ApiClient(url=args.url, token=args.token, retries=args.retries)
     try:
-        if args.command == "upload":
-            return _upload(api, args)
-        where = export_project(api=api, project_id=args.project, out=args.out, export_format=args.format)
-        print(f"Exported project {args.project} to {where}.", file=sys.stderr)
-        return EXIT_OK
+        with ApiClient(url=args.url, token=args.token, retries=args.retries) as api:
+            if args.command == "upload":
+                return _upload(api, args)
+            where = export_project(api=api, project_id=args.project, out=args.out, export_format=args.format)
+            print(f"Exported project {args.project} to {where}.", file=sys.stderr)
+            return EXIT_OK
     except ClientError as error:
         return _fail(str(error))
     except KeyboardInterrupt:

@@ -25,6 +25,21 @@ class ApiClient:
         self.base_url = url.rstrip("/")
         self.token, self.retries, self.backoff_s, self.timeout_s = token, retries, backoff_s, timeout_s
         self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+
+    def __enter__(self) -> "ApiClient":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every thread's connections, so the server does not keep them waiting."""
+        with self._sessions_lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
 
     def get_json(self, path: str, *, not_found: str, params: dict | None = None) -> dict:
         response = self.request("GET", path, params=params)
@@ -73,6 +88,8 @@ class ApiClient:
         if session is None:
             session = self._local.session = requests.Session()
             session.headers["Authorization"] = f"Token {self.token}"
+            with self._sessions_lock:
+                self._sessions.append(session)
         return session
 
     def _with_retries(self, path: str, send) -> requests.Response:
@@ -85,7 +102,7 @@ class ApiClient:
             except (requests.ConnectionError, requests.Timeout) as error:
                 if last_try:
                     raise ClientError(f"Cannot reach the server at {self.base_url}: {_reason(error)}") from None
-                logger.info("%s failed (%s); retrying", url, error)
+                logger.info("%s failed (%s); retrying", url, _reason(error))
             else:
                 if response.status_code not in TRANSIENT_STATUSES or last_try:
                     return response

@@ -1,5 +1,10 @@
 """A real server (pytest-django's live_server) and a token for the command-line client."""
+import gc
+import threading
+
 import pytest
+
+SERVER_THREAD_WAIT_S = 10
 
 
 @pytest.fixture
@@ -24,4 +29,12 @@ def run_client(live_server, token, capsys):
         captured = capsys.readouterr()
         return code, captured.out, captured.err
 
-    return run
+    yield run
+    # The server answers each connection in a thread that holds a database connection until the
+    # client hangs up; wait for them, or the test database could not be dropped at the end. A
+    # command's sockets can outlive it in reference cycles (an error's traceback holds its
+    # response), which a real run ends by exiting: collect them.
+    gc.collect()
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name:
+            thread.join(SERVER_THREAD_WAIT_S)
