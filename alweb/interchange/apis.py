@@ -1,6 +1,8 @@
 """Thin REST views to export a project as COCO keypoints and to import one."""
 from django.http import StreamingHttpResponse
 from django.utils.text import slugify
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
@@ -24,9 +26,20 @@ class ExportFormatNegotiation(DefaultContentNegotiation):
 class ExportApi(APIView):
     content_negotiation_class = ExportFormatNegotiation
 
+    @extend_schema_serializer(component_name="ExportQuery")
     class InputSerializer(serializers.Serializer):
         format = serializers.ChoiceField(choices=["coco"], default="coco")
 
+    @extend_schema(
+        tags=["interchange"],
+        parameters=[InputSerializer],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT},
+        description=(
+            "Download the project as COCO keypoints JSON (members): every image with its upright size, "
+            "one annotation per labelled image, and the skeleton as the category (COCO's 1-based "
+            "skeleton, plus the 0-based flip_pairs so that an import keeps them)."
+        ),
+    )
     def get(self, request, project_id: int):
         project = project_for_member(user=request.user, project_id=project_id)
         serializer = self.InputSerializer(data=request.query_params)
@@ -39,24 +52,41 @@ class ExportApi(APIView):
         )
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file part; the schema shows it as binary, since it is sent, not linked."""
+
+
+class ImportImagesOutput(serializers.Serializer):
+    created = serializers.IntegerField(source="images_created")
+    duplicate = serializers.IntegerField(source="images_duplicate")
+
+
+class ImportAnnotationsOutput(serializers.Serializer):
+    created = serializers.IntegerField(source="annotations_created")
+    updated = serializers.IntegerField(source="annotations_updated")
+    skipped = serializers.IntegerField(source="annotations_skipped")
+
+
+class SkippedAnnotationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    image_id = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
 class ImportOutput(serializers.Serializer):
-    images = serializers.SerializerMethodField()
-    annotations = serializers.SerializerMethodField()
-    skipped = serializers.ListField(child=serializers.DictField())
-
-    def get_images(self, report) -> dict:
-        return {"created": report.images_created, "duplicate": report.images_duplicate}
-
-    def get_annotations(self, report) -> dict:
-        return {"created": report.annotations_created, "updated": report.annotations_updated, "skipped": len(report.skipped)}
+    images = ImportImagesOutput(source="*")
+    annotations = ImportAnnotationsOutput(source="*")
+    skipped = SkippedAnnotationOutput(many=True)
 
 
 class ImportApi(APIView):
     parser_classes = [MultiPartParser]
 
+    @extend_schema_serializer(component_name="CocoImport")
     class InputSerializer(serializers.Serializer):
-        annotations = serializers.FileField(help_text="A COCO keypoints JSON file.")
-        images = serializers.FileField(
+        annotations = UploadField(help_text="A COCO keypoints JSON file.")
+        images = UploadField(
             required=False, help_text="A zip of the images, named by the file's file_name; without it, labels only."
         )
 
@@ -65,6 +95,19 @@ class ImportApi(APIView):
                 raise serializers.ValidationError(f"The file is larger than the limit of {MAX_COCO_BYTES:,} bytes.")
             return value
 
+    @extend_schema(
+        tags=["interchange"],
+        request={"multipart/form-data": InputSerializer},
+        responses={201: ImportOutput},
+        description=(
+            "Import COCO keypoints (admins), with a zip of the images or onto the project's images by name. "
+            "Everything is checked first and stored in one transaction: any problem is a 400 and nothing is "
+            "stored. An image's existing label is replaced by a new version. An image holds one label: "
+            "further annotations of the same image are skipped and listed. Sizes must match the stored "
+            "(upright) image, except a JPEG whose EXIF orientation turns it a quarter: its size may be given "
+            "as stored, and its points refer to the upright image."
+        ),
+    )
     def post(self, request, project_id: int):
         project = project_for_admin(user=request.user, project_id=project_id)
         serializer = self.InputSerializer(data=request.data)

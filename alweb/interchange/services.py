@@ -32,6 +32,10 @@ class ImportReport:
     annotations_updated: int = 0
     skipped: list[dict] = field(default_factory=list)
 
+    @property
+    def annotations_skipped(self) -> int:
+        return len(self.skipped)
+
 
 def coco_import(*, project: Project, user, annotations: bytes, images_archive: BinaryIO | None = None) -> ImportReport:
     """Import a COCO keypoints file, with the zip of its images if given; store all of it or nothing.
