@@ -372,12 +372,12 @@ def main() -> None:
     finally:
         if server is not None:
             server_stop(server)
-        from django.db import connections
-
-        connections.close_all()
-        database_reset(create=False)
         shutil.rmtree(var_dir, ignore_errors=True)
+        database_reset(create=False)  # WITH (FORCE) ends this process's connection too
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("Interrupted; the server is stopped and the bench database dropped.")
