@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("alweb.queue.urls")),
     path("", include("alweb.interchange.urls")),
     path("", include("alweb.cycles.urls")),
+    path("", include("alweb.insights.urls")),
 ]

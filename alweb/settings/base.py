@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "alweb.realtime",
     "alweb.interchange",
     "alweb.health",
+    "alweb.insights",
     "alweb.demo",
     "alweb.web",
 ]
