@@ -73,10 +73,19 @@ class QueueListApi(APIView):
 
 
 class QueueNextApi(APIView):
-    @extend_schema(tags=["queue"], request=None, responses={200: LeasedEntryOutput, 204: None})
+    class InputSerializer(serializers.Serializer):
+        after = serializers.UUIDField(
+            required=False,
+            help_text="One of your leases: lease the image to label after that one too, so that the editor "
+            "can prefetch it. You hold two leases at most; asking again returns the same second image.",
+        )
+
+    @extend_schema(tags=["queue"], request=InputSerializer, responses={200: LeasedEntryOutput, 204: None})
     def post(self, request, project_id: int):
         project = project_for_member(user=request.user, project_id=project_id)
-        entry = services.lease_next(project=project, user=request.user)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.lease_next(project=project, user=request.user, after=serializer.validated_data.get("after"))
         if entry is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(LeasedEntryOutput(entry).data)

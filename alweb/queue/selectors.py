@@ -17,7 +17,7 @@ def queue_entries(*, project: Project) -> QuerySet[QueueEntry]:
 
 
 def entries_held_by(*, user, project: Project, now: datetime) -> QuerySet[QueueEntry]:
-    """Open entries under the user's live lease (one, unless two requests raced), by rank, with their images."""
+    """Open entries under the user's live leases (the current one and a prefetched one at most), by rank, with their images."""
     return queue_entries(project=project).filter(leased_by=user, lease_expires_at__gt=now).select_related("image")
 
 

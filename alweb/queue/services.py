@@ -115,12 +115,16 @@ def queue_append(*, project: Project, image: Image, predicted_loss: float, keypo
     return entry
 
 
-def lease_next(*, project: Project, user, ttl_seconds: int | None = None) -> QueueEntry | None:
+def lease_next(
+    *, project: Project, user, ttl_seconds: int | None = None, after: uuid.UUID | None = None
+) -> QueueEntry | None:
     """Lease the highest-ranked entry nobody holds to the user; None when none is left for them.
 
     A user who already holds a live lease in the project gets that entry back with a
-    fresh expiry, so that reloading the page never takes a second image. ttl_seconds
-    defaults to settings.QUEUE_LEASE_SECONDS.
+    fresh expiry, so that reloading the page never takes a second image. With `after`,
+    one of the user's leases, the editor prefetches the image to label after that one:
+    the user's other held entry, else a fresh one; so a user holds two leases at most.
+    ttl_seconds defaults to settings.QUEUE_LEASE_SECONDS.
     """
     ttl = timedelta(seconds=settings.QUEUE_LEASE_SECONDS if ttl_seconds is None else ttl_seconds)
     with transaction.atomic():
@@ -128,7 +132,7 @@ def lease_next(*, project: Project, user, ttl_seconds: int | None = None) -> Que
         # that the second finds the first's lease instead of taking a second image.
         Membership.objects.select_for_update().filter(project=project, user_id=user.pk).first()
         now = timezone.now()
-        held = selectors.entries_held_by(user=user, project=project, now=now).first()
+        held = selectors.entries_held_by(user=user, project=project, now=now).exclude(lease_id=after).first()
         if held is not None:
             held.lease_expires_at = now + ttl
             QueueEntry.objects.filter(pk=held.pk, lease_id=held.lease_id).update(lease_expires_at=held.lease_expires_at)
