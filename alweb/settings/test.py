@@ -14,8 +14,10 @@ from alweb.settings.base import DATABASES, VAR_DIR
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or tempfile.mkdtemp(prefix="alweb-test-media-"))
 ML_WORK_DIR = Path(os.environ.get("ML_WORK_DIR") or tempfile.mkdtemp(prefix="alweb-test-ml-"))
-# WhiteNoise warns about a missing static root; tests serve no collected files.
+# WhiteNoise warns about a missing static root; tests serve no collected files, so the
+# browser tests' web server serves the pages' scripts and styles from their source folders.
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="alweb-test-static-"))
+WHITENOISE_USE_FINDERS = True
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: worker processes must open the same test database.
