@@ -73,7 +73,7 @@ def decode_upload(data: bytes) -> DecodedImage:
     orientation = _orientation(image)
     if orientation in TRANSPOSING_ORIENTATIONS:
         upright = _decode_step(lambda: ImageOps.exif_transpose(image))
-        data = _encode(upright, image)
+        data = _decode_step(lambda: _encode(upright, image))
         width, height = upright.size
     else:
         _decode_in_full(image)
