@@ -15,6 +15,7 @@ from alweb.projects.access import project_for_member
 class ActiveModelOutput(serializers.Serializer):
     id = serializers.IntegerField()
     cycle = serializers.IntegerField(source="cycle_id", allow_null=True)
+    cycle_index = serializers.IntegerField(source="cycle.index", allow_null=True, default=None)
     model = serializers.CharField(source="model_name")
     val_pck = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()

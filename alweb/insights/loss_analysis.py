@@ -47,16 +47,18 @@ def analyse_losses(losses: list[float]) -> dict:
 
 
 def _histogram(values: np.ndarray) -> dict:
-    """Bins scaled to a density, so that the fitted Gamma density overlays them."""
+    """Bins over the losses' range, scaled to a density so that the fitted Gamma density overlays them."""
     bins = min(MAX_BINS, max(5, math.ceil(math.sqrt(values.size))))
-    density, edges = np.histogram(values, bins=bins, range=(0.0, float(values.max())), density=True)
+    density, edges = np.histogram(values, bins=bins, density=True)
     return {"edges": edges.tolist(), "density": density.tolist()}
 
 
 def _density_curve(values: np.ndarray, k: float, theta: float) -> dict:
-    # The density is infinite at 0 when k < 1; start the curve just right of it.
-    top = float(values.max())
-    xs = np.linspace(top / CURVE_POINTS, top, CURVE_POINTS)
+    # A little beyond the histogram on both sides, never down to 0, where the density is
+    # infinite for k < 1.
+    low, high = float(values.min()), float(values.max())
+    margin = 0.05 * (high - low)
+    xs = np.linspace(max(low - margin, high / 1000), high + margin, CURVE_POINTS)
     return {"x": xs.tolist(), "pdf": stats.gamma.pdf(xs, a=k, scale=theta).tolist()}
 
 
@@ -64,7 +66,7 @@ def _explanation(*, k: float, theta: float, within: list[dict], offsets: list[di
     near = next(row for row in within if row["delta"] == 0.05)
     small = next(row for row in offsets if row["delta"] == 0.1)
     return (
-        f"This model's training losses follow Gamma(k = {k:.3g}, θ = {theta:.3g}) closely enough to reason with. "
+        f"Fitted by maximum likelihood, this model's training losses are Gamma(k = {k:.3g}, θ = {theta:.3g}): "
         f"{near['probability']:.0%} of random pairs of images have true losses within 0.05 of each other. "
         "Learning Loss asks the head to order every pair by the sign of l_i − l_j with a margin of 1, so it pushes "
         "just as hard on such near-ties, whose order is mostly noise, as on pairs the model really gets wrong. "

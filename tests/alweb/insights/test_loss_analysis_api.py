@@ -31,11 +31,13 @@ def test_the_fit_the_histogram_and_both_tables(admin_client, project, ready_cycl
     assert 1.6 < k < 2.4 and analysis["count"] == 400 and analysis["excluded"] == 0
 
     edges, density = analysis["histogram"]["edges"], analysis["histogram"]["density"]
-    assert len(edges) == len(density) + 1 and edges[0] == 0 and edges[-1] == pytest.approx(max(losses))
+    assert len(edges) == len(density) + 1
+    assert (edges[0], edges[-1]) == (pytest.approx(min(losses)), pytest.approx(max(losses)))
     area = sum(d * (b - a) for d, a, b in zip(density, edges, edges[1:]))
     assert area == pytest.approx(1.0)
     curve = analysis["density"]
     assert len(curve["x"]) == len(curve["pdf"]) == 120 and all(p >= 0 for p in curve["pdf"])
+    assert 0 < curve["x"][0] < edges[0] and curve["x"][-1] > edges[-1]
 
     within = analysis["within_delta"]
     assert [row["delta"] for row in within] == [round(0.02 + 0.01 * i, 2) for i in range(14)]
