@@ -1,0 +1,265 @@
+"""The admins' dashboard in Debian's Chromium: upload, a real cycle on a real worker, the charts, access."""
+import base64
+import io
+import json
+import signal
+import zipfile
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import log_in
+from tests.live_processes import WorkerProcess
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
+
+
+@pytest.fixture
+def worker(live_url, tmp_path):
+    from alweb.celery import app
+
+    # Messages left by earlier tests name rows that no longer exist.
+    app.control.purge()
+    process = WorkerProcess(tmp_path)
+    process.start()
+    yield process
+    process.kill(signal.SIGTERM)
+
+
+def open_dashboard(page, live_url, project, username="ada"):
+    log_in(page, live_url, username)
+    response = page.goto(f"{live_url}/projects/{project.id}/dashboard/")
+    return response
+
+
+def png(colour: tuple[int, int, int]) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def drop_files(page, selector: str, files: list[tuple[str, str, bytes]]) -> None:
+    """Drop files on an element the way a person drags them from the desktop."""
+    payload = [{"name": name, "type": mime, "data": base64.b64encode(data).decode()} for name, mime, data in files]
+    transfer = page.evaluate_handle(
+        """(files) => {
+            const transfer = new DataTransfer();
+            for (const f of files) {
+                const bytes = Uint8Array.from(atob(f.data), (c) => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], f.name, { type: f.type }));
+            }
+            return transfer;
+        }""",
+        payload,
+    )
+    page.dispatch_event(selector, "dragenter", {"dataTransfer": transfer})
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
+
+
+def chart_points(page, canvas_id: str) -> list[int]:
+    """How many points each dataset of the chart on that canvas draws."""
+    return page.evaluate(
+        """(id) => {
+            const chart = Chart.getChart(document.getElementById(id));
+            return chart.data.datasets.map((_, i) => chart.getDatasetMeta(i).data.length);
+        }""",
+        canvas_id,
+    )
+
+
+def painted_pixels(page, canvas_id: str) -> int:
+    return page.evaluate(
+        """(id) => {
+            const canvas = document.getElementById(id);
+            const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+            let painted = 0;
+            for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
+            return painted;
+        }""",
+        canvas_id,
+    )
+
+
+def test_annotators_and_outsiders_get_404(live_url, browser_page, project, outsider_user):
+    for username in ("ann", "otto"):
+        page = browser_page()
+        response = open_dashboard(page, live_url, project, username)
+        assert response.status == 404, username
+
+
+def test_an_admin_drops_a_zip_and_reads_the_per_file_report(live_url, browser_page, project):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("runners/red.png", png((200, 30, 30)))
+        zf.writestr("runners/green.png", png((30, 200, 30)))
+        zf.writestr("runners/red-again.png", png((200, 30, 30)))
+        zf.writestr("<img src=x onerror=window.pwned=1>.png", b"this is not an image")
+    page = browser_page()
+    open_dashboard(page, live_url, project)
+    expect(page.locator("#overview")).not_to_have_attribute("aria-busy", "true")
+
+    drop_files(page, "#drop-zone", [("runners.zip", "application/zip", archive.getvalue()),
+                                    ("blue.png", "image/png", png((30, 30, 200)))])
+
+    batch = page.get_by_role("progressbar", name="Batch 1")
+    expect(batch).to_have_attribute("aria-valuenow", "100")
+    expect(page.locator("#upload-summary")).to_have_text("So far: 3 created, 1 duplicate, 1 rejected.")
+    report = page.locator("#upload-report tbody tr")
+    expect(report).to_have_count(5)
+    rows = {r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in report.all()}
+    assert rows == {"runners/red.png": "created", "runners/green.png": "created", "runners/red-again.png": "duplicate",
+                    "<img src=x onerror=window.pwned=1>.png": "rejected", "blue.png": "created"}
+    rejected = page.get_by_role("row", name="<img src=x onerror=window.pwned=1>.png")
+    assert rejected.locator("td").nth(2).inner_text() != ""
+    assert page.evaluate("window.pwned") is None
+    # The overview re-reads the counts once the upload is done.
+    expect(page.locator('[data-tile="Images"] .value')).to_have_text("3")
+    page.screenshot(path="/tmp/dashboard-upload.png", full_page=True)
+
+
+def test_an_admin_starts_a_cycle_and_watches_it_to_ready(live_url, browser_page, project, admin_user, worker):
+    from alweb.demo.services import synthetic_split_ensure
+
+    for split, count in (("train", 16), ("val", 4), ("pool", 8)):
+        synthetic_split_ensure(project=project, user=admin_user, split=split, count=count)
+    page = browser_page(width=1400, height=1000)
+    # Every socket goes through this route, so the test can cut the connection as a network would.
+    sockets = []
+
+    def through_to_server(socket_route):
+        socket_route.connect_to_server()
+        sockets.append(socket_route)
+
+    page.route_web_socket("**/ws/projects/**", through_to_server)
+    open_dashboard(page, live_url, project)
+    expect(page.locator("#live-status")).to_have_text("Live")
+    expect(page.locator("#progress-phase")).to_have_text("No cycle yet.")
+
+    expect(page.get_by_label("Strategy", exact=True)).to_have_value("ll_plus_plus")
+    page.get_by_label("Budget", exact=True).fill("3")
+    page.get_by_label("Epochs", exact=True).fill("3")
+    expect(page.get_by_label("Model", exact=True)).to_have_value("hg-tiny")
+    # Time from the click to the first training progress on screen, measured in the page.
+    page.evaluate("""() => {
+        window.firstProgress = new Promise((resolve) => {
+            const step = document.getElementById("progress-step");
+            document.querySelector("#cycle-form button[type=submit]").addEventListener("click", () => {
+                const clicked = performance.now();
+                new MutationObserver((_, observer) => {
+                    if (step.textContent.startsWith("epoch")) { observer.disconnect(); resolve(performance.now() - clicked); }
+                }).observe(step, { childList: true, characterData: true, subtree: true });
+            }, { once: true });
+        });
+    }""")
+    page.get_by_role("button", name="Start cycle").click()
+    expect(page.locator("#cycle-form-message")).to_contain_text("Cycle 1 started")
+    bar = page.get_by_role("progressbar", name="Live progress")
+    expect(page.locator("#progress-step")).to_contain_text("epoch", timeout=90_000)
+    first_progress_ms = page.evaluate("window.firstProgress")
+    (worker.log_dir / "first-progress-ms.txt").write_text(f"{first_progress_ms:.0f}\n")
+    print(f"\nStart to first progress shown: {first_progress_ms / 1000:.2f} s")
+    page.screenshot(path="/tmp/dashboard-training.png", full_page=True)
+
+    # A second start while this one runs is refused, and the page says why.
+    page.get_by_role("button", name="Start cycle").click()
+    expect(page.locator("#cycle-form-message")).to_contain_text("Another cycle of this project is running")
+
+    # The connection drops mid-cycle: the page says so, reconnects and catches up.
+    sockets[-1].close(code=1011, reason="network cut")
+    expect(page.locator("#live-status")).not_to_have_text("Live")
+    expect(page.locator("#live-status")).to_have_text("Live", timeout=20_000)
+    assert len(sockets) >= 2
+
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=120_000)
+    expect(page.locator("#progress-phase")).to_have_text("Cycle 1 (ll_plus_plus): ready")
+    assert bar.get_attribute("aria-valuetext").startswith("100 %: ready")
+    pose_points, head_points = chart_points(page, "loss-chart")
+    assert pose_points >= 2 and pose_points == head_points
+    assert painted_pixels(page, "loss-chart") > 0
+
+    # The finished cycle reaches the history, the model list and the loss analysis.
+    history = page.locator("#history-table tbody tr")
+    expect(history).to_have_count(1)
+    expect(history.first.locator("td").nth(2)).to_have_text("ready")
+    expect(page.locator("#models-table tbody tr")).to_have_count(1)
+    expect(page.locator("#models-table tbody tr").first).to_contain_text("Active")
+    expect(page.locator("#within-table tbody tr")).to_have_count(14)
+    expect(page.locator("#offset-table tbody tr")).to_have_count(11)
+    assert chart_points(page, "history-val-chart") == [1]
+    bins, curve = chart_points(page, "analysis-chart")[1], chart_points(page, "analysis-chart")[0]
+    assert bins >= 5 and curve == 120
+    expect(page.locator('[data-tile="Queue"] .value')).to_have_text("3")
+    page.screenshot(path="/tmp/dashboard-ready.png", full_page=True)
+
+
+@pytest.fixture
+def recorded_cycles(project, admin_user):
+    """Three finished cycles as the loop records them, one with random selection, and labelled outcomes."""
+    import numpy as np
+
+    from alweb.cycles.models import Cycle, ModelVersion
+    from alweb.images.models import Image
+    from alweb.queue.models import QueueEntry
+
+    cycles = []
+    for index, strategy, pck, rho, tau, val in [
+        (1, "ll_plus_plus", 0.42, 0.31, 0.22, 0.55),
+        (2, "random", 0.71, None, None, 0.60),
+        (3, "ll_plus_plus", 0.35, 0.48, 0.36, 0.66),
+    ]:
+        cycle = Cycle.objects.create(
+            project=project, index=index, state="ready", strategy=strategy, budget=4, epochs=3, model_name="hg-tiny",
+            metrics={"pck_selected": pck, "spearman": rho, "kendall": tau, "val_pck": val, "labelled": 4},
+        )
+        losses = np.random.default_rng(index).gamma(1.6, 0.06, size=300)
+        ModelVersion.objects.create(
+            project=project, cycle=cycle, model_name="hg-tiny", checkpoint=f"models/m{index}.pt", is_active=index == 3,
+            metrics={"val_pck": val, "train_losses": [round(float(v), 6) for v in losses]},
+        )
+        cycles.append(cycle)
+    for rank in range(1, 5):
+        image = Image.objects.create(project=project, name=f"p{rank}.png", file=f"images/p{rank}.png",
+                                     sha256=f"{rank:064x}", content_type="image/png", width=64, height=48)
+        QueueEntry.objects.create(project=project, cycle=cycles[2], image=image, rank=rank, state="done",
+                                  predicted_loss=2.0 - rank * 0.3, realized_loss=0.3 - rank * 0.05, pck=0.5,
+                                  keypoints=[[1.0, 1.0, 0.5]] * 14)
+    project.name = '<img src=x onerror="window.pwned=1">Runners'
+    project.save(update_fields=["name"])
+    return cycles
+
+
+def test_the_charts_draw_every_cycle_and_the_loss_analysis(live_url, browser_page, project, recorded_cycles):
+    page = browser_page(width=1400, height=1000)
+    open_dashboard(page, live_url, project)
+    expect(page.locator("#history-table tbody tr")).to_have_count(3)
+    expect(page.locator("#scatter-note")).to_contain_text("4 labelled selections")
+
+    pck = page.evaluate("""() => Chart.getChart(document.getElementById("history-pck-chart")).data.datasets
+                           .map((d) => [d.label, d.data.length, d.borderDash.length > 0])""")
+    assert pck == [["ll_plus_plus", 2, False], ["random baseline", 1, True]]
+    assert chart_points(page, "history-rank-chart") == [2, 2]
+    assert chart_points(page, "history-val-chart") == [3]
+    assert chart_points(page, "scatter-chart") == [4]
+    expect(page.locator("#within-table tbody tr")).to_have_count(14)
+    analysis = json.loads(page.evaluate("""() => fetch(`/api/v1/projects/${JSON.parse(
+        document.getElementById("dashboard-config").textContent).project.id}/loss-analysis/`).then((r) => r.text())"""))
+    assert chart_points(page, "analysis-chart") == [120, len(analysis["analysis"]["histogram"]["density"])]
+    for canvas in ("history-pck-chart", "history-rank-chart", "history-val-chart", "scatter-chart", "analysis-chart"):
+        assert painted_pixels(page, canvas) > 1000, canvas
+    expect(page.locator("#analysis-explanation")).to_contain_text("LL++")
+
+    # Choosing another cycle redraws the scatter with that cycle's (here: no) labelled selections.
+    page.get_by_label("Predicted against realized loss of cycle").select_option(str(recorded_cycles[0].id))
+    expect(page.locator("#scatter-note")).to_contain_text("None of this cycle's selected images")
+    assert chart_points(page, "scatter-chart") == [0]
+
+    # Switching the active model: the older version answers /predict/ from now on.
+    page.get_by_role("button", name=f"Use model version {recorded_cycles[0].model_version.id}").click()
+    expect(page.locator("#models-message")).to_contain_text("now answers predictions")
+    expect(page.locator('[data-tile="Active model"] .detail')).to_contain_text("cycle 1")
+
+    assert page.locator("h1").inner_text().startswith('<img src=x onerror="window.pwned=1">Runners')
+    assert page.evaluate("window.pwned") is None
+    page.screenshot(path="/tmp/dashboard-history.png", full_page=True)
