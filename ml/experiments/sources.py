@@ -17,7 +17,6 @@ class ExperimentData:
     skeleton: Skeleton
     normaliser: np.ndarray                  # [N] PCK distance scale (torso, or MPII head size)
     alpha: float
-    metric: str                             # e.g. "PCK@0.2 (torso)"
     train: np.ndarray                       # indices the labelled set and the pool are drawn from
     val: np.ndarray                         # held-out indices for the model's validation PCK
 
@@ -34,7 +33,7 @@ def _synthetic(n_train: int, n_val: int) -> ExperimentData:
     data = generate(n_train + n_val, seed=0, size=128)
     return ExperimentData(
         images=data.images, keypoints=data.keypoints, visibility=data.visibility, skeleton=LSP14,
-        normaliser=torso_size(data.keypoints, data.visibility, LSP14), alpha=0.2, metric="PCK@0.2 (torso)",
+        normaliser=torso_size(data.keypoints, data.visibility, LSP14), alpha=0.2,
         train=np.arange(n_train), val=np.arange(n_train, n_train + n_val))
 
 
@@ -56,13 +55,18 @@ def _real(name: str, data_dir: Path, n_train: int, n_val: int) -> ExperimentData
     split = None if records.split is None else [records.split[i] for i in labelled]
     keypoints, visibility = records.keypoints[labelled], records.visibility[labelled]
     if name == "mpii":
-        normaliser, alpha, metric = records.head_size[labelled], 0.5, "PCKh@0.5"
+        normaliser, alpha = records.head_size[labelled], 0.5
     else:
-        normaliser, alpha, metric = torso_size(keypoints, visibility, records.skeleton), 0.2, "PCK@0.2 (torso)"
+        normaliser, alpha = torso_size(keypoints, visibility, records.skeleton), 0.2
     train, val = _split(split, len(labelled), n_train, n_val)
     return ExperimentData(
         images=[records.image_paths[i] for i in labelled], keypoints=keypoints, visibility=visibility,
-        skeleton=records.skeleton, normaliser=normaliser, alpha=alpha, metric=metric, train=train, val=val)
+        skeleton=records.skeleton, normaliser=normaliser, alpha=alpha, train=train, val=val)
+
+
+def metric_name(dataset: str) -> str:
+    """The accuracy measure an experiment on this data set reports."""
+    return "PCKh@0.5" if dataset == "mpii" else "PCK@0.2 (torso)"
 
 
 def load_experiment_data(name: str, *, data_dir: Optional[str], n_train: int, n_val: int) -> ExperimentData:
