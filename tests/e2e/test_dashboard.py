@@ -263,3 +263,27 @@ def test_the_charts_draw_every_cycle_and_the_loss_analysis(live_url, browser_pag
     assert page.locator("h1").inner_text().startswith('<img src=x onerror="window.pwned=1">Runners')
     assert page.evaluate("window.pwned") is None
     page.screenshot(path="/tmp/dashboard-history.png", full_page=True)
+
+
+def test_a_running_cycle_reads_from_the_api_on_load_and_can_be_cancelled(live_url, browser_page, project):
+    from alweb.cycles.models import Cycle
+
+    Cycle.objects.create(
+        project=project, index=1, state="training", strategy="ll_plus_plus", budget=4, epochs=4, model_name="hg-tiny",
+        progress={"phase": "training", "epoch": 2, "epochs": 4, "step": 3, "steps": 5, "eta_s": 42.0,
+                  "losses": {"pose": 8.1, "head": 0.0002, "total": 8.1}},
+    )
+    page = browser_page()
+    open_dashboard(page, live_url, project)
+    bar = page.get_by_role("progressbar", name="Live progress")
+    # Epoch 2 of 4, step 3 of 5: 8 of 20 steps, on the 85 % of the bar that training fills.
+    expect(bar).to_have_attribute("aria-valuenow", "34")
+    expect(page.locator("#progress-step")).to_have_text("epoch 2 of 4, step 3 of 5")
+    expect(page.locator("#progress-eta")).to_have_text("· about 42 s left")
+    assert chart_points(page, "loss-chart") == [1, 1]
+
+    page.get_by_role("button", name="Cancel cycle").click()
+    expect(page.locator("#progress-phase")).to_have_text("Cycle 1 (ll_plus_plus): cancelled")
+    expect(page.get_by_role("button", name="Cancel cycle")).to_be_hidden()
+    expect(bar).to_have_attribute("aria-valuenow", "34")
+    expect(page.locator("#history-table tbody tr").first.locator("td").nth(2)).to_have_text("cancelled")
