@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         children.append(_spawn([sys.executable, *WORKER_COMMAND, *beat]))
         base_url = f"http://{args.host}:{args.port}/"
         _wait_until_ready(base_url=base_url, children=children)
+        _start_first_cycle()
         _print_banner(base_url=base_url)
         _wait_for_exit(children)
     except (KeyboardInterrupt, Stop):
@@ -90,6 +91,16 @@ def _prepare() -> None:
     call_command("seed_demo")
     # The children open their own connections; SQLite prefers no idle writer here.
     connections.close_all()
+
+
+def _start_first_cycle() -> None:
+    """Queue the demo's first cycle on a fresh demo, so annotators soon have a ranked queue."""
+    from alweb.demo.services import demo_first_cycle_ensure
+
+    cycle = demo_first_cycle_ensure()
+    if cycle is not None:
+        print(f"Started the first active-learning cycle ({cycle.epochs} epochs); its queue is ranked "
+              "in a few minutes. Watch it on the dashboard.", flush=True)
 
 
 def _spawn(command: list[str]) -> subprocess.Popen:

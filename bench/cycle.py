@@ -7,7 +7,8 @@ drops) and a private embedded redis-server, seeds a synthetic project through th
 services, starts a worker process and one cycle, and records when the cycle changes phase.
 Then, in this process, it scores the same stored pool with the same model (score_pool on
 the image files, as bench/scoring.py does) and prints the workers' throughput as a ratio
-to it: what the queueing, chunking and database writes cost (target >= 0.8).
+to it: what the queueing, chunking and database writes cost (target >= 0.8). Last, it
+times POST /predict/ through Django's request stack with the model loaded (target < 100 ms).
 """
 import argparse
 import os
@@ -114,6 +115,34 @@ def in_process_rate(project) -> tuple[float, int]:
     return len(names) / (time.perf_counter() - started), len(names)
 
 
+def predict_latency(project, *, requests: int = 30) -> list[float]:
+    """Seconds per POST /predict/ through Django's full request stack, model already loaded."""
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from PIL import Image as PILImage
+
+    from ml import synthetic
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench"))
+    sample = synthetic.generate(requests + 1, seed=99, size=128)
+    timings = []
+    for index, pixels in enumerate(sample.images):
+        upload = io.BytesIO()
+        PILImage.fromarray(pixels).save(upload, format="PNG")
+        upload.seek(0)
+        upload.name = f"probe-{index}.png"
+        started = time.perf_counter()
+        response = client.post(f"/api/v1/projects/{project.id}/predict/", {"file": upload})
+        if response.status_code != 200:
+            raise SystemExit(f"predict answered {response.status_code}: {response.content[:200]}")
+        if index:  # the first request loads the model
+            timings.append(time.perf_counter() - started)
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pool", type=int, default=5000)
@@ -152,7 +181,8 @@ def main() -> None:
                             model_name="hg-tiny")
         seen = watch_cycle(cycle.id, args.timeout)
         rate, scored = in_process_rate(project)
-        report(started, seen, pool=scored, in_process=rate, epochs=args.epochs)
+        latency = predict_latency(project)
+        report(started, seen, pool=scored, in_process=rate, epochs=args.epochs, latency=latency)
     finally:
         if worker is not None:
             os.killpg(worker.pid, signal.SIGTERM)
@@ -166,7 +196,8 @@ def main() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def report(started: float, seen: dict[str, float], *, pool: int, in_process: float, epochs: int) -> None:
+def report(started: float, seen: dict[str, float], *, pool: int, in_process: float, epochs: int,
+           latency: list[float]) -> None:
     phases = [("queued -> training", started, seen["training"]),
               ("training", seen["training"], seen["scoring"]),
               ("scoring", seen["scoring"], seen.get("selecting", seen["ready"])),
@@ -181,6 +212,10 @@ def report(started: float, seen: dict[str, float], *, pool: int, in_process: flo
     print(f"\nscoring through the workers  {through_workers:8.1f} images/s")
     print(f"score_pool in process        {in_process:8.1f} images/s")
     print(f"ratio                        {ratio:8.2f}   (target >= 0.8: {'PASS' if ratio >= 0.8 else 'FAIL'})")
+    ordered = sorted(latency)
+    p50, p95 = ordered[len(ordered) // 2] * 1000, ordered[int(len(ordered) * 0.95)] * 1000
+    print(f"\nPOST /predict/ (hg-tiny, model loaded)  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
+          f"   (target p50 < 100 ms: {'PASS' if p50 < 100 else 'FAIL'})")
 
 
 if __name__ == "__main__":

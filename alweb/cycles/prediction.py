@@ -3,7 +3,6 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import transaction
 from PIL import Image as PILImage
 
 from alweb.api_errors import Conflict
@@ -61,9 +60,15 @@ def _add_to_pool(*, project: Project, name: str, data: bytes, prediction: Predic
     from alweb.images.services import images_ingest
     from alweb.queue.services import queue_append
 
-    with transaction.atomic():
-        result = images_ingest(project=project, files=[(name, io.BytesIO(data))])[0]
-        prediction.image_id, prediction.image_status = result.id, result.status
-        if result.status == "created" and prediction.flagged:
-            queue_append(project=project, image=result.image, predicted_loss=prediction.predicted_loss,
-                         keypoints=prediction.keypoints)
+    result = images_ingest(project=project, files=[(name, io.BytesIO(data))])[0]
+    prediction.image_id, prediction.image_status = result.id, result.status
+    if result.status != "created" or not prediction.flagged:
+        return
+    try:
+        queue_append(project=project, image=result.image, predicted_loss=prediction.predicted_loss,
+                     keypoints=prediction.keypoints)
+    except Exception:
+        # The image was stored for the queue; without its entry, take it back out whole.
+        result.image.file.delete(save=False)
+        result.image.delete()
+        raise

@@ -17,6 +17,9 @@ PROJECT_NAME = "Demo: synthetic people"
 PRESET = "lsp14"
 IMAGE_SIZE = 128
 UPLOAD_BATCH = 50
+# Small enough that the first ranked queue is ready within minutes on a 2-core CPU.
+FIRST_CYCLE_EPOCHS = 8
+FIRST_CYCLE_BUDGET = 50
 # Each split draws from its own random stream, so that changing one size leaves the others alone.
 SPLIT_SEED_OFFSETS = {"pool": 0, "train": 1, "val": 2}
 
@@ -131,3 +134,15 @@ def synthetic_label_for(image, *, seed: int = 0) -> list[list] | None:
         np.random.default_rng([seed + SPLIT_SEED_OFFSETS[split], int(index)]), IMAGE_SIZE
     )
     return _label(points, visibility, width=image.width, height=image.height)
+
+
+def demo_first_cycle_ensure(*, epochs: int = FIRST_CYCLE_EPOCHS, budget: int = FIRST_CYCLE_BUDGET):
+    """Start the demo project's first cycle unless it has one, so that a ranked queue is soon ready."""
+    from alweb.cycles.models import Cycle
+    from alweb.cycles.services import cycle_start
+
+    project = Project.objects.filter(name=PROJECT_NAME).order_by("id").first()
+    if project is None or Cycle.objects.filter(project=project).exists():
+        return None
+    return cycle_start(project=project, strategy="ll_plus_plus", budget=budget, epochs=epochs,
+                       model_name="hg-tiny")

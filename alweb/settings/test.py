@@ -20,8 +20,9 @@ STATIC_ROOT = Path(tempfile.mkdtemp(prefix="alweb-test-static-"))
 WHITENOISE_USE_FINDERS = True
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, not memory: worker processes must open the same test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, not memory: worker processes must open the same test database. One per test
+    # run, so that two runs on one machine do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 # Without REDIS_URL the tests start their own embedded redis-server, apart from a demo's.
 TEST_VAR_DIR = VAR_DIR / "test"

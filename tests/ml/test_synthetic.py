@@ -65,5 +65,6 @@ def test_throughput_at_256_pixels():
     start = time.perf_counter()
     generate(n, seed=1, size=256)
     rate = n / (time.perf_counter() - start)
-    # about 400 images/s on one idle core; the floor leaves room for a loaded machine
-    assert rate >= 100, f"{rate:.0f} images/s"
+    # About 400 images/s on one idle core; the floor only catches a gross slowdown, since
+    # a shared machine can be several times slower for a moment.
+    assert rate >= 40, f"{rate:.0f} images/s"

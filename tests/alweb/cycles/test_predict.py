@@ -58,8 +58,9 @@ def test_predict_answers_keypoints_loss_percentile_and_flag(annotator_client, pr
         started = time.perf_counter()
         assert annotator_client.post(url, {"file": png(seed=seed)}, format="multipart").status_code == 200
         timings.append(time.perf_counter() - started)
-    # The model stays loaded in the process: repeated predictions skip the load.
-    assert sorted(timings)[2] < 0.5, timings
+    # The model stays loaded in the process: repeated predictions skip the load. (The 100 ms
+    # target is measured by bench/cycle.py on a quiet machine; this bound only catches a reload.)
+    assert sorted(timings)[2] < 2.0, timings
 
 
 def test_add_to_pool_stores_the_image_and_queues_it_when_flagged(admin_client, annotator_client, project, deployed):

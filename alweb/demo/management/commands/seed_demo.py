@@ -11,9 +11,9 @@ class Command(BaseCommand):
     help = "Create the demo accounts, the project and its synthetic images; skip what exists."
 
     def add_arguments(self, parser):
-        parser.add_argument("--pool", type=int, default=300, help="unlabelled images to rank (default 300)")
-        parser.add_argument("--train", type=int, default=100, help="labelled training images (default 100)")
-        parser.add_argument("--val", type=int, default=50, help="labelled validation images (default 50)")
+        parser.add_argument("--pool", type=int, default=2000, help="unlabelled images to rank (default 2000)")
+        parser.add_argument("--train", type=int, default=200, help="labelled training images (default 200)")
+        parser.add_argument("--val", type=int, default=100, help="labelled validation images (default 100)")
         parser.add_argument("--seed", type=int, default=0, help="random seed of the generator")
         parser.add_argument("--credentials", type=Path, default=None, help="password file (default var/demo-credentials.json)")
 
