@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in
-from tests.live_processes import WorkerProcess
+from tests.live_processes import WorkerProcess, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 
@@ -22,6 +22,8 @@ def worker(live_url, tmp_path):
     app.control.purge()
     process = WorkerProcess(tmp_path)
     process.start()
+    # Ready before the test clicks Start, so that the measured time is the cycle's, not the worker's boot.
+    wait_for(lambda: " ready." in process.log_tail(), timeout=90, worker=process)
     yield process
     process.kill(signal.SIGTERM)
 
@@ -89,6 +91,20 @@ def test_annotators_and_outsiders_get_404(live_url, browser_page, project, outsi
         assert response.status == 404, username
 
 
+def test_a_refused_start_says_why(live_url, browser_page, project):
+    page = browser_page()
+    open_dashboard(page, live_url, project)
+    page.get_by_label("Budget", exact=True).fill("0")
+    page.get_by_role("button", name="Start cycle").click()
+    expect(page.get_by_role("alert").filter(has_text="budget")).to_contain_text(
+        "The cycle was not started. budget: Ensure this value is greater than or equal to 1.")
+    page.get_by_label("Budget", exact=True).fill("5")
+    page.get_by_role("button", name="Start cycle").click()
+    expect(page.locator("#cycle-form-message")).to_have_text(
+        "The cycle was not started. A cycle needs at least 4 labelled images; the project has 0.")
+    expect(page.locator("#progress-phase")).to_have_text("No cycle yet.")
+
+
 def test_an_admin_drops_a_zip_and_reads_the_per_file_report(live_url, browser_page, project):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
@@ -153,6 +169,12 @@ def test_an_admin_starts_a_cycle_and_watches_it_to_ready(live_url, browser_page,
             }, { once: true });
         });
     }""")
+    page.evaluate("""() => {
+        const bar = document.getElementById("progress-bar");
+        window.barValues = [];
+        new MutationObserver(() => window.barValues.push(Number(bar.getAttribute("aria-valuenow"))))
+            .observe(bar, { attributes: true, attributeFilter: ["aria-valuenow"] });
+    }""")
     page.get_by_role("button", name="Start cycle").click()
     expect(page.locator("#cycle-form-message")).to_contain_text("Cycle 1 started")
     bar = page.get_by_role("progressbar", name="Live progress")
@@ -175,6 +197,8 @@ def test_an_admin_starts_a_cycle_and_watches_it_to_ready(live_url, browser_page,
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=120_000)
     expect(page.locator("#progress-phase")).to_have_text("Cycle 1 (ll_plus_plus): ready")
     assert bar.get_attribute("aria-valuetext").startswith("100 %: ready")
+    values = page.evaluate("window.barValues")
+    assert values == sorted(values) and len({v for v in values if 0 < v < 100}) >= 2, values
     pose_points, head_points = chart_points(page, "loss-chart")
     assert pose_points >= 2 and pose_points == head_points
     assert painted_pixels(page, "loss-chart") > 0
