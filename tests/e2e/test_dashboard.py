@@ -132,6 +132,15 @@ def test_an_admin_drops_a_zip_and_reads_the_per_file_report(live_url, browser_pa
     assert page.evaluate("window.pwned") is None
     # The overview re-reads the counts once the upload is done.
     expect(page.locator('[data-tile="Images"] .value')).to_have_text("3")
+
+    # The file picker takes the same path, as the next batch.
+    page.get_by_label("Choose files").set_input_files([
+        {"name": "blue-again.png", "mimeType": "image/png", "buffer": png((30, 30, 200))},
+        {"name": "white.png", "mimeType": "image/png", "buffer": png((250, 250, 250))},
+    ])
+    expect(page.get_by_role("progressbar", name="Batch 2")).to_have_attribute("aria-valuenow", "100")
+    expect(page.locator("#upload-summary")).to_have_text("So far: 4 created, 2 duplicate, 1 rejected.")
+    expect(page.locator('[data-tile="Images"] .value')).to_have_text("4")
     page.screenshot(path="/tmp/dashboard-upload.png", full_page=True)
 
 

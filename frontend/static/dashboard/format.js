@@ -22,6 +22,7 @@ export function dateTime(iso) {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+// "07h": short enough for 24 labels under a small bar chart.
 export function hour(iso) {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  return `${String(new Date(iso).getHours()).padStart(2, "0")}h`;
 }

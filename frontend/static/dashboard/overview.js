@@ -2,7 +2,7 @@
 import { getJson } from "./api.js";
 import { hourlyBarChart } from "./charts.js";
 import { element } from "./elements.js";
-import { number, percent } from "./format.js";
+import { hour, number, percent } from "./format.js";
 
 export class Overview {
   constructor({ projectId, list, labelsCanvas }) {
@@ -42,7 +42,7 @@ export class Overview {
       element("dd", { className: "detail", text: detail }),
     ])));
     this.list.removeAttribute("aria-busy");
-    this.labelsChart.data.labels = labelling.hours.map((h) => new Date(h.start).getHours().toString().padStart(2, "0") + "h");
+    this.labelsChart.data.labels = labelling.hours.map((h) => hour(h.start));
     this.labelsChart.data.datasets[0].data = labelling.hours.map((h) => h.labels);
     this.labelsChart.update();
   }

@@ -32,12 +32,6 @@ export class Uploader {
       zone.classList.remove("dragging");
       this.upload([...event.dataTransfer.files]);
     });
-    zone.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" || event.key === " ") {
-        event.preventDefault();
-        this.input.click();
-      }
-    });
     this.input.addEventListener("change", () => {
       this.upload([...this.input.files]);
       this.input.value = "";
