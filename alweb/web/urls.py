@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from alweb.web import annotate_views
 from alweb.web import dashboard_views
 from alweb.web import views
 
@@ -8,5 +9,6 @@ urlpatterns = [
     path("", views.project_list, name="project-list-page"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("projects/<int:project_id>/annotate/", annotate_views.annotate, name="annotate"),
     path("projects/<int:project_id>/dashboard/", dashboard_views.dashboard, name="dashboard"),
 ]

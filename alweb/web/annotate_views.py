@@ -1,0 +1,20 @@
+"""The annotation page: the editor's shell; the scripts take images and save labels through the REST API."""
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+
+from alweb.projects.models import Project
+
+
+@login_required
+def annotate(request, project_id: int):
+    """The editor for the project's queue; 404 for anyone who is not a member."""
+    project = get_object_or_404(Project, pk=project_id, memberships__user_id=request.user.pk)
+    # Handed to the scripts through json_script, which escapes the names for a <script> block.
+    skeleton = {
+        "id": project.id,
+        "name": project.name,
+        "keypoints": project.keypoints,
+        "edges": project.edges,
+        "flip_pairs": project.flip_pairs,
+    }
+    return render(request, "web/annotate.html", {"project": project, "skeleton": skeleton})

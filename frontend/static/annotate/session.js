@@ -1,0 +1,312 @@
+// The annotator's round: show the leased image, edit, save (or skip), show the next one.
+// Submit shows the prefetched image at once and saves in the background; a save that fails
+// brings its image back with the label as it was. Until a label is saved it is kept in a draft.
+import { call } from './api.js';
+import { dropDraft, loadDraft, pruneDrafts, saveDraft } from './drafts.js';
+import { NOT_LABELLED, pointsFromPrediction } from './editor.js';
+import { Queue, pictureOf } from './queue.js';
+
+const SKIP_CONFIRM_MS = 5000;
+const KEY_ZOOM = 1.25;
+
+const annotationUrl = (imageId) => `/api/v1/images/${imageId}/annotation/`;
+
+function pointsFromLabel(keypoints) {
+  return keypoints.map(([x, y, v]) =>
+    v === NOT_LABELLED ? { x: null, y: null, v, confidence: null, checked: true } : { x, y, v, confidence: null, checked: true },
+  );
+}
+
+export class Session {
+  constructor({ skeleton, editor, view, panel }) {
+    this.projectId = skeleton.id;
+    this.names = skeleton.keypoints;
+    this.editor = editor;
+    this.view = view;
+    this.panel = panel;
+    this.queue = new Queue(skeleton.id, { onLeaseLost: (entry, message) => this.leaseLost(message) });
+    this.entry = null;
+    this.etag = null; // the version of the stored label this edit replaces, once there is one
+    this.touched = false;
+    this.busy = false;
+    this.pendingSave = null; // the background save of the image before this one
+    this.skipArmedUntil = 0;
+    this.leftAsked = 0;
+  }
+
+  async start() {
+    pruneDrafts();
+    this.panel.showStageNote('Loading the next image…');
+    await this.moveOn(() => this.queue.take());
+  }
+
+  /** Show what next() gives; a failure leaves a note and Submit to try again. */
+  async moveOn(next) {
+    try {
+      await this.show(await next());
+      return true;
+    } catch (error) {
+      this.entry = null;
+      this.view.show(null);
+      this.panel.showStageNote('The next image could not be loaded. Press Submit (Enter) to try again.');
+      this.panel.say(error.detail || String(error), 'error');
+      return false;
+    }
+  }
+
+  /** Show an entry, its draft if there is one; prefetch the next unless told that it must wait. */
+  async show(entry, { prefetch = true } = {}) {
+    this.entry = entry;
+    this.panel.showConflict(false);
+    this.refreshLeft();
+    if (!entry) {
+      this.view.show(null);
+      this.panel.showStageNote('No images are waiting in this queue. Come back after the next cycle.');
+      return;
+    }
+    const picture = await pictureOf(entry);
+    const draft = loadDraft(this.projectId, entry.image, this.names.length);
+    const points = draft ? draft.points : pointsFromPrediction(entry.keypoints, this.names.length, entry.width, entry.height);
+    this.editor.start(points, draft ? draft.current : 0);
+    this.etag = draft?.etag ?? null;
+    this.touched = Boolean(draft);
+    this.skipArmedUntil = 0;
+    this.panel.showEntry(entry);
+    this.view.show(picture, entry.width, entry.height);
+    if (!picture) this.panel.showStageNote('This image could not be loaded. Skip it, or reload the page.');
+    this.panel.showLabel(this.editor);
+    if (draft) this.panel.say('Your unsaved work on this image was restored.');
+    if (prefetch && !this.queue.upcoming) this.queue.prefetch();
+  }
+
+  async refreshLeft() {
+    const asked = ++this.leftAsked;
+    try {
+      const { data } = await call('GET', `/api/v1/projects/${this.projectId}/queue/stats/`);
+      // Answers can overtake each other; only the latest question's count is current.
+      if (asked === this.leftAsked) this.panel.showLeft(data.open);
+    } catch {
+      // The count is a courtesy; the next successful round updates it.
+    }
+  }
+
+  keepDraft() {
+    const { points, current } = this.editor;
+    if (!saveDraft(this.projectId, this.entry.image, { points, current, etag: this.etag })) {
+      this.panel.say('This browser refuses to keep a draft: save soon.', 'error');
+    }
+  }
+
+  /** Run an edit of the editor unless a save is under way; false from it means nothing changed. */
+  edit(change, refusal) {
+    if (this.busy || !this.entry) return;
+    if (change() === false) {
+      if (refusal) this.panel.say(refusal(), 'info');
+      return;
+    }
+    this.touched = true;
+    this.skipArmedUntil = 0;
+    this.keepDraft();
+    this.changed();
+  }
+
+  changed() {
+    this.panel.showLabel(this.editor);
+    this.view.requestDraw();
+  }
+
+  place(x, y) {
+    this.edit(() => this.editor.place(x, y));
+  }
+
+  move(index, x, y) {
+    this.edit(() => this.editor.move(index, x, y));
+  }
+
+  nudge(dx, dy) {
+    const { width, height } = this.entry ?? {};
+    this.edit(() => this.editor.nudge(dx, dy, width, height), () => `Place ${this.currentName()} first.`);
+  }
+
+  cycleVisibility() {
+    this.edit(() => this.editor.cycleVisibility(), () => `Place ${this.currentName()} first, then set its visibility.`);
+  }
+
+  swap(all) {
+    const refusal = () => (all ? 'This skeleton has no left/right pairs.' : `${this.currentName()} has no left/right twin.`);
+    this.edit(() => this.editor.swap({ all }), refusal);
+  }
+
+  undo() {
+    this.edit(() => this.editor.undo());
+  }
+
+  redo() {
+    this.edit(() => this.editor.redo());
+  }
+
+  select(index) {
+    this.editor.select(index);
+    this.changed();
+  }
+
+  next() {
+    this.editor.next();
+    this.changed();
+  }
+
+  previous() {
+    this.editor.previous();
+    this.changed();
+  }
+
+  currentName() {
+    return this.names[this.editor.current];
+  }
+
+  /** Zoom by the keyboard, around the current keypoint when it has a place. */
+  zoom(factor) {
+    const point = this.editor.currentPoint;
+    const { width, height } = this.view.box;
+    const [x, y] = point.x === null ? [width / 2, height / 2] : this.view.viewport.toScreen(point.x, point.y);
+    this.view.viewport.zoomAt(x, y, factor);
+    this.view.requestDraw();
+  }
+
+  zoomIn() {
+    this.zoom(KEY_ZOOM);
+  }
+
+  zoomOut() {
+    this.zoom(1 / KEY_ZOOM);
+  }
+
+  fit() {
+    this.view.fit();
+  }
+
+  /** Run a step that moves to another image, after the save in flight, and only if that save kept us here. */
+  async step(action) {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const entry = this.entry;
+      await this.pendingSave;
+      if (this.entry === entry) await action(entry);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  submit() {
+    return this.step((entry) => (entry ? this.submitEntry(entry) : this.moveOn(() => this.queue.take())));
+  }
+
+  async submitEntry(entry) {
+    const label = this.editor.label();
+    this.keepDraft();
+    const upcoming = await this.queue.upcomingEntry();
+    const saved = this.save(entry, label, this.etag);
+    if (!upcoming) {
+      // Nothing prefetched: the queue can only tell what is next once this image is done.
+      if (await saved) await this.moveOn(() => this.queue.take());
+      return;
+    }
+    this.queue.advanceTo(upcoming);
+    await this.show(upcoming, { prefetch: false });
+    // Asked before the save lands, the queue would hand the saved image back as the next one.
+    this.pendingSave = saved.then((ok) => {
+      if (ok && this.entry === upcoming && !this.queue.upcoming) this.queue.prefetch();
+    });
+  }
+
+  /** PUT the label; true when stored. A failure brings the image back on screen with its draft. */
+  async save(entry, label, etag) {
+    try {
+      await call('PUT', annotationUrl(entry.image), { body: { keypoints: label }, ifMatch: etag });
+    } catch (error) {
+      if (entry !== this.entry) {
+        this.queue.returnTo(entry);
+        await this.show(entry);
+      }
+      this.saveFailed(entry, error);
+      return false;
+    }
+    dropDraft(this.projectId, entry.image);
+    this.panel.say(`Saved image #${entry.image}.`, 'ok');
+    this.refreshLeft();
+    return true;
+  }
+
+  saveFailed(entry, error) {
+    const what = `Image #${entry.image} was not saved:`;
+    if (error.status === 412 || error.status === 428) {
+      // Someone else labelled it, which also ended our lease: nothing left to renew.
+      entry.lost = true;
+      this.panel.showConflict(true);
+      this.panel.say(`${what} it has a newer label. Your work is kept.`, 'error');
+    } else if (error.offline || error.status >= 500) {
+      this.panel.say(`${what} ${error.detail} Your work is kept on this computer; press Submit to try again.`, 'error');
+    } else {
+      this.panel.say(`${what} ${error.detail} Your work is kept on this computer.`, 'error');
+    }
+  }
+
+  /** After a conflict: show the stored label instead of ours (one undo brings ours back). */
+  async loadTheirs() {
+    if (this.busy || !this.entry) return;
+    try {
+      const { data, etag } = await call('GET', annotationUrl(this.entry.image));
+      this.etag = etag;
+      this.edit(() => this.editor.replace(pointsFromLabel(data.keypoints)));
+      this.panel.showConflict(false);
+      this.panel.say(`Showing their label (version ${data.version}). Submit saves it with your changes; Undo shows yours again.`);
+    } catch (error) {
+      this.panel.say(`Their label could not be loaded: ${error.detail}`, 'error');
+    }
+  }
+
+  /** After a conflict: save ours over the stored label, knowingly. */
+  async overwrite() {
+    if (this.busy || !this.entry) return;
+    try {
+      this.etag = (await call('GET', annotationUrl(this.entry.image))).etag;
+    } catch (error) {
+      if (error.status !== 404) {
+        this.panel.say(`Not saved: ${error.detail} Your work is kept on this computer.`, 'error');
+        return;
+      }
+      this.etag = null;
+    }
+    this.panel.showConflict(false);
+    await this.submit();
+  }
+
+  /** Give the image back unsaved; with changes made, only when asked twice. */
+  skip() {
+    if (this.busy || !this.entry) return;
+    if (this.touched && Date.now() > this.skipArmedUntil) {
+      this.skipArmedUntil = Date.now() + SKIP_CONFIRM_MS;
+      this.panel.say('You changed this image. Skip again within 5 seconds to give it back without saving.', 'error');
+      return;
+    }
+    return this.step(async (entry) => {
+      try {
+        await this.queue.release();
+      } catch (error) {
+        this.panel.say(`Could not skip: ${error.detail}`, 'error');
+        return;
+      }
+      dropDraft(this.projectId, entry.image);
+      if (await this.moveOn(() => this.queue.advance())) this.panel.say(`Skipped image #${entry.image}.`);
+    });
+  }
+
+  leaseLost(message) {
+    this.keepDraft();
+    this.panel.say(
+      `${message} Your work is kept on this computer: Submit still saves it unless someone saved first, or Skip.`,
+      'error',
+    );
+  }
+}
