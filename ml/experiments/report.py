@@ -70,6 +70,7 @@ def plot(summary: list[dict], path: Path, metric_name: str) -> None:
                         yerr=[p[f"{metric}_std"] for p in points], marker="o", capsize=3, label=strategy)
         ax.set_title(METRICS[metric].replace("PCK", metric_name.split()[0]), fontsize=10)
         ax.set_xlabel("stage")
+        ax.set_xticks(sorted({s["stage"] for s in summary}))
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,143 @@
+"""Scoring cost: FLOPs, forward throughput, score_pool from files, loss-head overhead, MC-dropout.
+
+All timings are interleaved (one repetition of every measurement, then the next) and reported as
+medians, so a noisy shared machine slows them alike.
+
+    python bench/scoring.py                                   # hg-tiny on CPU
+    python bench/scoring.py --model hg-paper --device cuda --bf16
+"""
+import sys
+from pathlib import Path
+
+# Python puts this script's folder first on the path, where bench/queue.py would shadow the standard
+# library's queue (torch imports it); the repository root goes there instead, for `ml`.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from ml.models import PRESETS, create_model  # noqa: E402
+from ml.score import score_pool  # noqa: E402
+from ml.synthetic import generate  # noqa: E402
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(fn, device: torch.device) -> float:
+    sync(device)
+    start = time.perf_counter()
+    fn()
+    sync(device)
+    return time.perf_counter() - start
+
+
+def write_images(directory: Path, n: int, size: int, fmt: str) -> list[Path]:
+    images = generate(n, seed=0, size=size).images
+    paths = []
+    for i, image in enumerate(images):
+        path = directory / f"{i:05d}.{fmt}"
+        Image.fromarray(image).save(path, **({"quality": 90} if fmt == "jpg" else {}))
+        paths.append(path)
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="hg-tiny", choices=sorted(PRESETS))
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast for the forward timings (GPU)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--images", type=int, default=256, help="images per score_pool repetition")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--mc-passes", type=int, default=10)
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+    model = create_model(args.model).eval().to(device)
+    # Same weights with dropout before the heatmap layers, the only change MC-dropout needs.
+    mc_model = create_model(args.model, dropout=0.1).to(device)
+    mc_model.load_state_dict(model.state_dict())
+    mc_model.eval()
+    for module in mc_model.modules():
+        if isinstance(module, torch.nn.Dropout2d):
+            module.train()
+    size = model.config.input_size
+    x = torch.randn(args.batch_size, 3, size, size, device=device)
+    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if args.bf16 else contextlib.nullcontext())
+
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        model(x[:1])
+    flops = counter.get_total_flops()
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        model.backbone(x[:1])
+    head_flops = flops - counter.get_total_flops()
+
+    # As many images as one score_pool repetition, so every timing spans seconds, not one batch.
+    batches = max(1, args.images // args.batch_size)
+
+    def forward_with_head():
+        with torch.inference_mode(), autocast:
+            for _ in range(batches):
+                model(x)
+
+    def forward_without_head():
+        with torch.inference_mode(), autocast:
+            for _ in range(batches):
+                _, features, _ = model.backbone(x)
+                features.mean(dim=(2, 3))
+
+    def mc_dropout():  # one batch: at T passes it costs about T forward batches
+        with torch.inference_mode(), autocast:
+            heatmaps = torch.stack([mc_model(x).heatmaps[:, -1] for _ in range(args.mc_passes)])
+            heatmaps.var(dim=0).mean(dim=(1, 2, 3))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {fmt: write_images(Path(tmp), args.images, size, fmt) for fmt in ("png", "jpg")}
+        tasks = {
+            "forward": forward_with_head,
+            "forward_no_head": forward_without_head,
+            "mc_dropout": mc_dropout,
+            "score_png": lambda: score_pool(model, files["png"], device=device, batch_size=args.batch_size),
+            "score_jpg": lambda: score_pool(model, files["jpg"], device=device, batch_size=args.batch_size),
+        }
+        for task in tasks.values():   # warm-up: allocator, cudnn autotune, page cache
+            task()
+        times: dict[str, list[float]] = {name: [] for name in tasks}
+        for _ in range(args.reps):
+            for name, task in tasks.items():
+                times[name].append(timed(task, device))
+
+    median = {name: statistics.median(t) for name, t in times.items()}
+    forward_ips = batches * args.batch_size / median["forward"]
+    mc_ips = args.batch_size / median["mc_dropout"]
+    print(f"model {args.model} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters), "
+          f"input {size}x{size}, device {device}, bf16 {args.bf16}, batch {args.batch_size}, "
+          f"torch threads {torch.get_num_threads()}, medians of {args.reps} interleaved repetitions")
+    print(f"FLOPs per image:                {flops / 1e9:.3f} GFLOP (loss head {head_flops / 1e6:.3f} MFLOP)")
+    print(f"forward only (tensors, + head):  {forward_ips:8.1f} images/s")
+    for fmt in ("png", "jpg"):
+        ips = args.images / median[f"score_{fmt}"]
+        print(f"score_pool from {fmt.upper()} files:    {ips:8.1f} images/s   ratio to forward {ips / forward_ips:.2f} "
+              f"(target >= 0.75)")
+    overhead = median["forward"] / median["forward_no_head"] - 1
+    print(f"loss head overhead:             {100 * overhead:+.1f}% of plain inference (target <= 5%)")
+    print(f"{args.mc_passes}-pass MC-dropout scoring:     {mc_ips:8.1f} images/s   "
+          f"{forward_ips / mc_ips:.1f}x the cost of one pass with the loss head")
+
+
+if __name__ == "__main__":
+    main()
