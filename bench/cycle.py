@@ -10,18 +10,24 @@ the image files, as bench/scoring.py does) and prints the workers' throughput as
 to it: what the queueing, chunking and database writes cost (target >= 0.8). Last, it
 times POST /predict/ through Django's request stack with the model loaded (target < 100 ms).
 """
+import sys
+from pathlib import Path
+
+# Run as a script, bench/ would come first on the path and bench/queue.py would shadow the
+# standard library's queue module: put the repository there instead.
+sys.path[:] = [str(Path(__file__).resolve().parents[1])] + [
+    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent
+]
+
 import argparse
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def configure(scratch: Path, database_url: str | None) -> None:

@@ -12,6 +12,15 @@ server, no socket), which separates the endpoints' own cost from the server's.
 """
 import argparse
 import base64
+import sys
+from pathlib import Path
+
+# Run as a script, bench/ would come first on the path and bench/queue.py would shadow the
+# standard library's queue module: put the repository there instead.
+sys.path[:] = [str(Path(__file__).resolve().parents[1])] + [
+    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent
+]
+
 import hashlib
 import io
 import os
@@ -21,12 +30,10 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import psycopg
@@ -34,7 +41,6 @@ import requests
 from PIL import Image, ImageDraw, ImageFilter
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 BENCH_DB = "alweb_bench_ingest"
