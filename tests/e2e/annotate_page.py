@@ -23,7 +23,10 @@ CLICK_TO_DRAW = """
   const pixel = () => Array.from(context.getImageData(px, py, 1, 1).data).join();
   const before = pixel();
   canvas.addEventListener('pointerup', (event) => {
-    const poll = () => (pixel() !== before ? resolve(performance.now() - event.timeStamp) : requestAnimationFrame(poll));
+    const poll = () => {
+      if (pixel() !== before) resolve(performance.now() - event.timeStamp);
+      else requestAnimationFrame(poll);
+    };
     requestAnimationFrame(poll);
   }, { once: true });
 }) })
@@ -55,13 +58,39 @@ def finish_timing(page, probe) -> float:
     return page.evaluate("(probe) => probe.done", probe)
 
 
-def open_editor(browser_page, base_url: str, project, username: str = "ann", **viewport):
-    """A signed-in page on the project's editor, once the first image is drawn."""
-    page = browser_page(**viewport)
-    log_in(page, base_url, username)
-    page.goto(f"{base_url}/projects/{project.id}/annotate/")
-    wait_for_image(page)
-    return page
+class Editors:
+    """Pages on the annotation page, each with its requests in flight counted.
+
+    A test waits until every page is quiet before it ends, so that the server is not still
+    working for a page while the test database is emptied for the next test.
+    """
+
+    def __init__(self, browser_page, base_url: str):
+        self.browser_page, self.base_url = browser_page, base_url
+        self.pending: dict = {}
+
+    def open(self, project, username: str = "ann", **viewport):
+        """A page signed in as the user on the project's editor, once the first image is drawn."""
+        page = self.browser_page(**viewport)
+        pending = self.pending[page] = set()
+        page.on("request", lambda request: pending.add(request))
+        page.on("requestfinished", lambda request: pending.discard(request))
+        page.on("requestfailed", lambda request: pending.discard(request))
+        log_in(page, self.base_url, username)
+        page.goto(f"{self.base_url}/projects/{project.id}/annotate/")
+        wait_for_image(page)
+        return page
+
+    def wait_until_quiet(self, page, *, quiet_ms: int = 300, timeout_ms: int = 15000) -> None:
+        quiet = waited = 0
+        while quiet < quiet_ms and waited < timeout_ms:
+            page.wait_for_timeout(50)
+            waited += 50
+            quiet = quiet + 50 if not self.pending[page] else 0
+
+    def close(self) -> None:
+        for page in self.pending:
+            self.wait_until_quiet(page)
 
 
 def wait_for_image(page, other_than: int | None = None) -> int:

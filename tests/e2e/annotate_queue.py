@@ -57,13 +57,9 @@ def fill_queue(*, project, images, predictions: list[list] | None = None) -> Non
         project=project, index=index, state="ready", strategy="ll_plus_plus", budget=len(images), epochs=1,
         model_name="hg-tiny",
     )
+    predictions = predictions or [predicted_row(width=image.width, height=image.height) for image in images]
     entries = [
-        {
-            "image_id": image.id,
-            "rank": rank,
-            "predicted_loss": round(2.0 - rank * 0.1, 4),
-            "keypoints": predictions[rank - 1] if predictions else predicted_row(width=image.width, height=image.height),
-        }
-        for rank, image in enumerate(images, start=1)
+        {"image_id": image.id, "rank": rank, "predicted_loss": round(2.0 - rank * 0.1, 4), "keypoints": points}
+        for rank, (image, points) in enumerate(zip(images, predictions), start=1)
     ]
     queue_fill(cycle=cycle, entries=entries)

@@ -10,10 +10,10 @@ from tests.e2e.annotate_page import (
     CLICK_TO_DRAW,
     NEXT_FRAME,
     SUBMIT_TO_NEXT_IMAGE,
+    Editors,
     finish_timing,
     fitted_position,
     marker_positions,
-    open_editor,
     shown_image,
     start_timing,
     wait_for_image,
@@ -21,6 +21,13 @@ from tests.e2e.annotate_page import (
 from tests.e2e.annotate_queue import MARKER_SIZE, fill_queue, marker_image, pool_images, predicted_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def editor(browser_page, live_url):
+    editors = Editors(browser_page, live_url)
+    yield editors
+    editors.close()
 
 
 def stored_label(client, image_id: int) -> dict:
@@ -38,11 +45,11 @@ def wait_until_saved(page, image_id: int) -> None:
 
 
 def test_clicking_every_keypoint_and_submitting_stores_them_and_shows_the_next_image(
-    live_url, browser_page, project, admin_user, annotator_client
+    editor, project, admin_user, annotator_client
 ):
     images = pool_images(project=project, user=admin_user, count=5)
     fill_queue(project=project, images=images)
-    page = open_editor(browser_page, live_url, project)
+    page = editor.open(project)
     first = images[0]
     expect(page.locator("#fact-image")).to_have_text(f"#{first.id} (128×128)")
     expect(page.locator("#fact-rank")).to_have_text("1")
@@ -107,11 +114,11 @@ def nearest(points, target):
 
 @pytest.mark.parametrize("width, height, scale", [(1280, 800, 1), (820, 640, 2)])
 def test_a_click_lands_within_one_image_pixel_at_any_zoom_pan_window_size_and_pixel_ratio(
-    live_url, browser_page, project, annotator_client, width, height, scale
+    editor, project, annotator_client, width, height, scale
 ):
     image = marker_image(project=project, size=(640, 480), markers=MARKERS)
     fill_queue(project=project, images=[image], predictions=[predicted_row(width=640, height=480, y=250)])
-    page = open_editor(browser_page, live_url, project, width=width, height=height, scale=scale)
+    page = editor.open(project, width=width, height=height, scale=scale)
     # Where the image's own pixels are on screen, read from a screenshot: markers sorted by x.
     found = marker_positions(page)
     assert len(found) == 4
@@ -146,14 +153,14 @@ def test_a_click_lands_within_one_image_pixel_at_any_zoom_pan_window_size_and_pi
         assert abs(stored[keypoint][0] - x) <= 1 and abs(stored[keypoint][1] - y) <= 1, (keypoint, stored[keypoint])
 
 
-def test_drag_visibility_swap_nudge_undo_and_redo(live_url, browser_page, project, admin_user, annotator_client):
+def test_drag_visibility_swap_nudge_undo_and_redo(editor, project, admin_user, annotator_client):
     images = pool_images(project=project, user=admin_user, count=2)
     fill_queue(project=project, images=images)
     image, predicted = images[0], predicted_row(width=128, height=128)
-    page = open_editor(browser_page, live_url, project)
+    page = editor.open(project)
     for name in ("Submit", "Skip", "Undo", "Redo"):
         expect(page.get_by_role("button", name=name, exact=True)).to_be_visible()
-    expect(page.get_by_role("img", name="Image to annotate")).to_be_visible()
+    expect(page.get_by_role("application", name="Image to annotate")).to_be_visible()
     expect(page.locator("#shortcut-list")).to_contain_text("Ctrl+Z")
 
     # Drag the pre-annotated r-knee; the current keypoint stays r-ankle.
@@ -192,11 +199,11 @@ def test_drag_visibility_swap_nudge_undo_and_redo(live_url, browser_page, projec
 
 
 def test_skip_gives_the_image_back_and_asks_twice_when_it_was_changed(
-    live_url, browser_page, project, admin_user, client_for
+    editor, project, admin_user, client_for
 ):
     images = pool_images(project=project, user=admin_user, count=3)
     fill_queue(project=project, images=images)
-    page = open_editor(browser_page, live_url, project)
+    page = editor.open(project)
     page.get_by_role("button", name="Skip").click()
     assert wait_for_image(page, other_than=images[0].id) == images[1].id
     # Skipped, the image goes to someone else.
@@ -209,11 +216,13 @@ def test_skip_gives_the_image_back_and_asks_twice_when_it_was_changed(
     page.keyboard.press("s")
     assert wait_for_image(page, other_than=images[1].id) == images[2].id
     assert not page.evaluate("Object.keys(localStorage).filter((key) => key.includes('draft'))")
+    page.get_by_role("button", name="Skip").click()
+    expect(page.locator("#stage-note")).to_contain_text("No images are waiting in this queue.")
 
 
-def test_two_annotators_never_see_the_same_image(live_url, browser_page, project, admin_user):
+def test_two_annotators_never_see_the_same_image(editor, project, admin_user):
     fill_queue(project=project, images=pool_images(project=project, user=admin_user, count=6))
-    pages = {name: open_editor(browser_page, live_url, project, username=name) for name in ("ann", "ada")}
+    pages = {name: editor.open(project, username=name) for name in ("ann", "ada")}
     seen = {name: [shown_image(page)] for name, page in pages.items()}
     for _ in range(2):
         for name, page in pages.items():
@@ -223,11 +232,11 @@ def test_two_annotators_never_see_the_same_image(live_url, browser_page, project
 
 
 def test_a_stale_edit_shows_the_conflict_and_can_take_theirs_or_overwrite(
-    live_url, browser_page, project, admin_user, client_for, annotator_client
+    editor, project, admin_user, client_for, annotator_client
 ):
     (image,) = pool_images(project=project, user=admin_user, count=1)
     fill_queue(project=project, images=[image])
-    page = open_editor(browser_page, live_url, project)
+    page = editor.open(project)
     admin = client_for(admin_user)
     url = f"/api/v1/images/{image.id}/annotation/"
     theirs = [[5.0 + i, 6.0, 2] for i in range(14)]
@@ -257,12 +266,12 @@ def test_a_stale_edit_shows_the_conflict_and_can_take_theirs_or_overwrite(
 
 
 def test_a_failed_save_brings_the_image_back_and_its_draft_outlives_a_reload(
-    live_url, browser_page, project, admin_user, annotator_client
+    editor, project, admin_user, annotator_client
 ):
     images = pool_images(project=project, user=admin_user, count=3)
     fill_queue(project=project, images=images)
     first = images[0]
-    page = open_editor(browser_page, live_url, project)
+    page = editor.open(project)
     page.mouse.click(*fitted_position(page, first, 30, 40))
     saves = re.compile(r".*/annotation/$")
     page.route(saves, lambda route: route.abort("connectionrefused"))
@@ -282,7 +291,7 @@ def test_a_failed_save_brings_the_image_back_and_its_draft_outlives_a_reload(
 
 
 def test_a_lost_lease_is_told_and_the_work_can_still_be_saved(
-    live_url, browser_page, project, admin_user, client_for, annotator_client
+    editor, project, admin_user, client_for, annotator_client
 ):
     from django.utils import timezone
 
@@ -290,8 +299,9 @@ def test_a_lost_lease_is_told_and_the_work_can_still_be_saved(
 
     (image,) = pool_images(project=project, user=admin_user, count=1)
     fill_queue(project=project, images=[image])
-    page = open_editor(browser_page, live_url, project)
+    page = editor.open(project)
     page.mouse.click(*fitted_position(page, image, 20, 20))
+    editor.wait_until_quiet(page)
     QueueEntry.objects.filter(image=image).update(lease_expires_at=timezone.now())
     assert client_for(admin_user).post(f"/api/v1/projects/{project.id}/queue/next/").json()["image"] == image.id
     # Coming back to the tab checks the lease at once.
@@ -302,7 +312,7 @@ def test_a_lost_lease_is_told_and_the_work_can_still_be_saved(
     assert stored_label(annotator_client, image.id)["keypoints"][0][:2] == pytest.approx([20, 20], abs=1)
 
 
-def test_html_in_project_and_keypoint_names_renders_inert(live_url, browser_page, admin_user, annotator_user):
+def test_html_in_project_and_keypoint_names_renders_inert(editor, admin_user, annotator_user):
     from alweb.projects.services import membership_set, project_create
 
     name = "<script>alert('project')</script>"
@@ -312,7 +322,7 @@ def test_html_in_project_and_keypoint_names_renders_inert(live_url, browser_page
     (image,) = pool_images(project=project, user=admin_user, count=1)
     fill_queue(project=project, images=[image], predictions=[[[30, 30, 0.9], [90, 90, 0.3]]])
     dialogs = []
-    page = open_editor(browser_page, live_url, project)
+    page = editor.open(project)
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     expect(page.locator("#current-keypoint")).to_have_text(keypoint)

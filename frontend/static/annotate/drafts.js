@@ -28,7 +28,7 @@ function read(key) {
 /** The draft of the image with its K points, or null. */
 export function loadDraft(projectId, imageId, count) {
   const draft = read(keyOf(projectId, imageId));
-  const valid = draft && Array.isArray(draft.points) && draft.points.length === count && Number.isInteger(draft.current);
+  const valid = Array.isArray(draft?.points) && draft.points.length === count && Number.isInteger(draft.current);
   return valid ? draft : null;
 }
 

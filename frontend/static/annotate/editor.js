@@ -7,15 +7,19 @@ export const OCCLUDED = 1;
 export const NOT_LABELLED = 0;
 const NEXT_VISIBILITY = { [VISIBLE]: OCCLUDED, [OCCLUDED]: NOT_LABELLED, [NOT_LABELLED]: VISIBLE };
 // Below this the model's own confidence says the point needs a look.
-export const LOW_CONFIDENCE = 0.5;
+const LOW_CONFIDENCE = 0.5;
 
 /**
  * A point: {x, y, v, confidence, checked}. x and y are null until the point has a place;
  * confidence is the model's (null when a person placed it); checked says a person touched it.
  */
+export function unplacedPoint(checked) {
+  return { x: null, y: null, v: NOT_LABELLED, confidence: null, checked };
+}
+
 export function pointsFromPrediction(prediction, count, width, height) {
   if (!Array.isArray(prediction) || prediction.length !== count) {
-    return Array.from({ length: count }, () => ({ x: null, y: null, v: NOT_LABELLED, confidence: null, checked: false }));
+    return Array.from({ length: count }, () => unplacedPoint(false));
   }
   // The API refuses points outside the image; a prediction on its border is kept on it.
   return prediction.map(([x, y, confidence]) => ({
@@ -35,7 +39,7 @@ export class Editor {
   constructor(count, flipPairs) {
     this.count = count;
     this.flipPairs = flipPairs;
-    this.start(pointsFromPrediction(null, count, 0, 0), 0);
+    this.start(Array.from({ length: count }, () => unplacedPoint(false)));
   }
 
   /** Begin a new image (or a restored draft): its points, the current keypoint, an empty history. */

@@ -35,7 +35,7 @@ const actions = {
   next: () => session.next(),
   previous: () => session.previous(),
   visibility: () => session.cycleVisibility(),
-  swap: () => session.swap(false),
+  swap: (event) => session.swap(Boolean(event?.shiftKey)),
   swapAll: () => session.swap(true),
   undo: () => session.undo(),
   redo: () => session.redo(),
@@ -61,7 +61,7 @@ for (const [id, action] of Object.entries(buttons)) {
   document.getElementById(id).addEventListener('click', (event) => {
     // A mouse click leaves focus on the surface, so that Enter keeps meaning Submit.
     if (event.detail > 0) canvas.focus({ preventScroll: true });
-    action();
+    action(event);
   });
 }
 renderShortcutList(document.getElementById('shortcut-list'));

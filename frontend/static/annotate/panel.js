@@ -11,7 +11,7 @@ export class Panel {
   constructor(skeleton, colours, { onSelect }) {
     this.names = skeleton.keypoints;
     this.currentName = byId('current-keypoint');
-    this.facts = { image: byId('fact-image'), rank: byId('fact-rank'), loss: byId('fact-loss'), left: byId('fact-left') };
+    this.facts = Object.fromEntries(['image', 'rank', 'loss', 'left'].map((fact) => [fact, byId(`fact-${fact}`)]));
     this.undoButton = byId('undo');
     this.redoButton = byId('redo');
     this.message = byId('message');

@@ -60,7 +60,12 @@ export class Queue {
   prefetch() {
     const after = this.current;
     const upcoming = this.lease({ after: after.lease.id })
-      .then((entry) => (entry && entry.image !== after.image ? entry : null))
+      .then((entry) => {
+        if (entry?.image !== after.image) return entry;
+        // The current lease had run out and the queue leased the same image again: keep that lease.
+        after.lease = entry.lease;
+        return null;
+      })
       .catch(() => null);
     this.upcoming = upcoming;
     this.prefetched = null;

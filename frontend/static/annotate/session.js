@@ -3,7 +3,7 @@
 // brings its image back with the label as it was. Until a label is saved it is kept in a draft.
 import { call } from './api.js';
 import { dropDraft, loadDraft, pruneDrafts, saveDraft } from './drafts.js';
-import { NOT_LABELLED, pointsFromPrediction } from './editor.js';
+import { NOT_LABELLED, pointsFromPrediction, unplacedPoint } from './editor.js';
 import { Queue, pictureOf } from './queue.js';
 
 const SKIP_CONFIRM_MS = 5000;
@@ -11,10 +11,10 @@ const KEY_ZOOM = 1.25;
 
 const annotationUrl = (imageId) => `/api/v1/images/${imageId}/annotation/`;
 
+/** Another annotator's stored label as editor points: a person placed them, so none is in doubt. */
 function pointsFromLabel(keypoints) {
-  return keypoints.map(([x, y, v]) =>
-    v === NOT_LABELLED ? { x: null, y: null, v, confidence: null, checked: true } : { x, y, v, confidence: null, checked: true },
-  );
+  const point = ([x, y, v]) => (v === NOT_LABELLED ? unplacedPoint(true) : { x, y, v, confidence: null, checked: true });
+  return keypoints.map(point);
 }
 
 export class Session {
@@ -65,9 +65,11 @@ export class Session {
       return;
     }
     const picture = await pictureOf(entry);
+    // A failed save may have brought its image back while this one was decoding.
+    if (this.entry !== entry) return;
     const draft = loadDraft(this.projectId, entry.image, this.names.length);
-    const points = draft ? draft.points : pointsFromPrediction(entry.keypoints, this.names.length, entry.width, entry.height);
-    this.editor.start(points, draft ? draft.current : 0);
+    if (draft) this.editor.start(draft.points, draft.current);
+    else this.editor.start(pointsFromPrediction(entry.keypoints, this.names.length, entry.width, entry.height));
     this.etag = draft?.etag ?? null;
     this.touched = Boolean(draft);
     this.skipArmedUntil = 0;
@@ -133,7 +135,7 @@ export class Session {
   }
 
   swap(all) {
-    const refusal = () => (all ? 'This skeleton has no left/right pairs.' : `${this.currentName()} has no left/right twin.`);
+    const refusal = () => (all ? 'This skeleton has no left/right pairs.' : `${this.currentName()} has no twin.`);
     this.edit(() => this.editor.swap({ all }), refusal);
   }
 
@@ -164,12 +166,13 @@ export class Session {
     return this.names[this.editor.current];
   }
 
-  /** Zoom by the keyboard, around the current keypoint when it has a place. */
+  /** Zoom by the keyboard: the current keypoint, when it has a place, comes to the centre. */
   zoom(factor) {
     const point = this.editor.currentPoint;
     const { width, height } = this.view.box;
-    const [x, y] = point.x === null ? [width / 2, height / 2] : this.view.viewport.toScreen(point.x, point.y);
-    this.view.viewport.zoomAt(x, y, factor);
+    const { viewport } = this.view;
+    viewport.zoomAt(width / 2, height / 2, factor);
+    if (point.x !== null) viewport.centreOn(point.x, point.y, width, height);
     this.view.requestDraw();
   }
 
@@ -260,7 +263,9 @@ export class Session {
       this.etag = etag;
       this.edit(() => this.editor.replace(pointsFromLabel(data.keypoints)));
       this.panel.showConflict(false);
-      this.panel.say(`Showing their label (version ${data.version}). Submit saves it with your changes; Undo shows yours again.`);
+      this.panel.say(
+        `Showing their label (version ${data.version}). Submit saves it with your changes; Undo shows yours again.`,
+      );
     } catch (error) {
       this.panel.say(`Their label could not be loaded: ${error.detail}`, 'error');
     }

@@ -39,7 +39,10 @@ export const SHORTCUTS = [
     action: 'zoomIn', keys: [['+']], text: 'Zoom in on the keypoint', repeat: true,
     test: (event) => !ctrl(event) && (event.key === '+' || event.key === '='),
   },
-  { action: 'zoomOut', keys: [['-']], text: 'Zoom out', test: (event) => !ctrl(event) && event.key === '-', repeat: true },
+  {
+    action: 'zoomOut', keys: [['-']], text: 'Zoom out', repeat: true,
+    test: (event) => !ctrl(event) && event.key === '-',
+  },
   { action: 'fit', keys: [['0']], text: 'Show the whole image', test: (event) => !ctrl(event) && event.key === '0' },
 ];
 

@@ -37,6 +37,12 @@ export class Viewport {
     this.y = screenY - imageY * scale;
   }
 
+  /** Pan so that image point (imageX, imageY) is at the centre of the box. */
+  centreOn(imageX, imageY, boxWidth, boxHeight) {
+    this.x = boxWidth / 2 - imageX * this.scale;
+    this.y = boxHeight / 2 - imageY * this.scale;
+  }
+
   panBy(dx, dy) {
     this.x += dx;
     this.y += dy;
