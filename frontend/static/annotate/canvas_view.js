@@ -58,8 +58,9 @@ export class CanvasView {
     this.canvas.height = Math.max(1, Math.round(height * devicePixelRatio));
     const sizeChanged = width !== this.box.width || height !== this.box.height;
     this.box = { width, height };
-    if (sizeChanged) this.fit();
-    else this.requestDraw();
+    if (sizeChanged) this.fitViewport();
+    // Resizing cleared the canvas: draw it again before this frame is painted, not after.
+    this.draw();
   }
 
   /** Show a new image, whole; null shows an empty surface. */
@@ -70,10 +71,14 @@ export class CanvasView {
   }
 
   fit() {
+    this.fitViewport();
+    this.requestDraw();
+  }
+
+  fitViewport() {
     if (this.picture && this.box.width > 0) {
       this.viewport.fit(this.imageSize.width, this.imageSize.height, this.box.width, this.box.height);
     }
-    this.requestDraw();
   }
 
   /** Draw at the next frame, once however many changes come before it. */

@@ -27,7 +27,7 @@ function renewInterval(entry, serverDate) {
 }
 
 export class Queue {
-  /** onLeaseLost(entry, message) says that the image on screen is no longer this annotator's. */
+  /** onLeaseLost(message) says that the image on screen is no longer this annotator's. */
   constructor(projectId, { onLeaseLost }) {
     this.nextUrl = `/api/v1/projects/${projectId}/queue/next/`;
     this.onLeaseLost = onLeaseLost;
@@ -76,7 +76,7 @@ export class Queue {
 
   /** The prefetched entry, once it arrived; null when there is none. */
   async upcomingEntry() {
-    return this.upcoming ? this.upcoming : null;
+    return (await this.upcoming) ?? null;
   }
 
   /** Make the prefetched entry the current one. */
@@ -125,7 +125,7 @@ export class Queue {
     if (current && !current.lost) {
       await this.renewOne(current, (message) => {
         current.lost = true;
-        if (this.current === current) this.onLeaseLost(current, message);
+        if (this.current === current) this.onLeaseLost(message);
       });
     }
     if (prefetched) {

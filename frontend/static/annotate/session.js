@@ -24,7 +24,7 @@ export class Session {
     this.editor = editor;
     this.view = view;
     this.panel = panel;
-    this.queue = new Queue(skeleton.id, { onLeaseLost: (entry, message) => this.leaseLost(message) });
+    this.queue = new Queue(skeleton.id, { onLeaseLost: (message) => this.leaseLost(message) });
     this.entry = null;
     this.etag = null; // the version of the stored label this edit replaces, once there is one
     this.touched = false;
@@ -168,6 +168,7 @@ export class Session {
 
   /** Zoom by the keyboard: the current keypoint, when it has a place, comes to the centre. */
   zoom(factor) {
+    if (!this.view.picture) return;
     const point = this.editor.currentPoint;
     const { width, height } = this.view.box;
     const { viewport } = this.view;
@@ -310,7 +311,7 @@ export class Session {
   leaseLost(message) {
     this.keepDraft();
     this.panel.say(
-      `${message} Your work is kept on this computer: Submit still saves it unless someone saved first, or Skip.`,
+      `${message} Your work is kept on this computer. Submit still saves it if nobody has saved this image yet; or Skip.`,
       'error',
     );
   }
