@@ -40,6 +40,8 @@ import psycopg
 import requests
 from PIL import Image, ImageDraw, ImageFilter
 
+from bench import nodelay_server
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -59,7 +61,6 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--clients", type=int, default=2, help="concurrent upload requests")
     parser.add_argument("--pool", type=int, default=0, help="database connections pooled per server worker; 0: none")
-    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -129,29 +130,9 @@ def make_projects(names: list[str]):
 
 
 def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
-    command = [sys.executable, __file__, "--serve", str(port), "--workers", str(workers)]
+    command = nodelay_server.command(python=sys.executable, port=port, workers=workers)
     # Its own process group, so that the workers go down with it.
     return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
-
-
-def serve(port: int, workers: int) -> None:
-    """Run uvicorn's worker supervisor on a listening socket that keeps TCP_NODELAY for its connections.
-
-    uvicorn 0.35 binds the shared socket with proto 0; accepted sockets inherit it and asyncio
-    then never disables Nagle's algorithm, so every keep-alive response after the first waits
-    ~40 ms for the client's delayed ACK (uvicorn issue #3149; measured here: a listing page took
-    70 ms instead of 25). `uvicorn --workers 1`, as the Dockerfile runs it, is unaffected.
-    """
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
-    config = uvicorn.Config(
-        "alweb.asgi:application", host="127.0.0.1", port=port, workers=workers,
-        lifespan="off", access_log=False, log_level="warning",
-    )
-    bound = config.bind_socket()
-    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
-    Multiprocess(config, target=uvicorn.Server(config=config).run, sockets=[listener]).run()
 
 
 def wait_until_warm(token: str, url: str, server: subprocess.Popen, workers: int) -> None:
@@ -367,8 +348,6 @@ def interrupt(signum, frame):
 
 def main() -> None:
     args = parse_args()
-    if args.serve:
-        return serve(args.serve, args.workers)
     # A plain kill stops the run like Ctrl-C does, so that the cleanup below runs.
     signal.signal(signal.SIGTERM, interrupt)
     work = Path(tempfile.mkdtemp(prefix="alweb-bench-ingest-"))

@@ -35,6 +35,8 @@ import numpy as np  # noqa: E402
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
+from bench import nodelay_server  # noqa: E402
+
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 BENCH_DB = "alweb_bench_queue"
 TARGET_P99_MS = 50.0
@@ -50,7 +52,6 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--pool", type=int, default=8, help="database connections pooled per worker; 0: none")
     parser.add_argument("--sizes", default="10000,1000000", help="queued images, comma-separated; the first is the baseline")
-    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -159,30 +160,9 @@ def secondary_indexes_drop(cursor, tables: list[str]) -> list[str]:
     return [create for create, _ in constraints + indexes]
 
 
-def serve(*, port: int, workers: int) -> None:
-    """uvicorn's multiprocess server, on a listening socket that keeps TCP_NODELAY.
-
-    `uvicorn --workers N` binds its socket with protocol 0; asyncio then leaves Nagle's
-    algorithm on for every accepted connection, and each keep-alive request after the
-    first waits ~40 ms for the client's delayed ACK (Kludex/uvicorn#3149). A socket
-    made with IPPROTO_TCP avoids that; everything else is uvicorn's own supervisor.
-    """
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
-    config = uvicorn.Config(
-        "alweb.asgi:application", host="127.0.0.1", port=port, workers=workers, access_log=False, log_level="warning"
-    )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.set_inheritable(True)
-    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
-
-
 def server_start(*, port: int, workers: int, env: dict, log_path: Path) -> subprocess.Popen:
     log = open(log_path, "wb")
-    command = [sys.executable, __file__, "--serve", str(port), "--workers", str(workers)]
+    command = nodelay_server.command(python=sys.executable, port=port, workers=workers)
     # Its own session, so that Ctrl-C reaches it only through our cleanup, workers included.
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -333,8 +313,6 @@ def interrupt(signum, frame) -> None:
 
 def main() -> None:
     args = parse_args()
-    if args.serve:
-        return serve(port=args.serve, workers=args.workers)
     sizes = [int(size) for size in args.sizes.split(",")]
     var_dir = Path(tempfile.mkdtemp(prefix="alweb-bench-queue-"))
     env = {
