@@ -58,7 +58,7 @@ class ManagedProcess:
         self.process: subprocess.Popen | None = None
         self.starts = 0
 
-    def _spawn(self, command: list[str], env: dict[str, str]) -> None:
+    def spawn(self, command: list[str], env: dict[str, str]) -> None:
         self.starts += 1
         log = open(self.log_dir / f"{self.name}-{self.starts}.log", "w")
         self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -91,7 +91,7 @@ class WorkerProcess(ManagedProcess):
         super().__init__(log_dir, "worker")
 
     def start(self) -> None:
-        self._spawn(
+        self.spawn(
             [sys.executable, "-m", "celery", "-A", "alweb", "worker", "-B", "-Q", "default,gpu",
              "--concurrency", "1", "--prefetch-multiplier", "1", "--loglevel", "INFO",
              "-s", str(self.log_dir / "beat-schedule"), "-n", f"test-{self.starts + 1}@%h"],
@@ -104,7 +104,7 @@ class WebServerProcess(ManagedProcess):
 
     def __init__(self, log_dir: Path):
         super().__init__(log_dir, "web")
-        self.port = _free_port()
+        self.port = free_port()
 
     @property
     def url(self) -> str:
@@ -112,7 +112,7 @@ class WebServerProcess(ManagedProcess):
 
     def start(self) -> None:
         env = process_env(CSRF_TRUSTED_ORIGINS=self.url, ALLOWED_HOSTS="127.0.0.1,localhost")
-        self._spawn([sys.executable, "-m", "uvicorn", "alweb.asgi:application", "--host", "127.0.0.1",
+        self.spawn([sys.executable, "-m", "uvicorn", "alweb.asgi:application", "--host", "127.0.0.1",
                      "--port", str(self.port), "--log-level", "warning"], env)
         wait_for(self._answers, timeout=60, worker=self)
 
@@ -124,7 +124,7 @@ class WebServerProcess(ManagedProcess):
             return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
