@@ -18,5 +18,6 @@ def celery_broker_url(redis_url: str) -> str:
     return redis_url
 
 
-def channel_layer_host(redis_url: str) -> str:
-    return redis_url
+def channel_layers(redis_url: str) -> dict:
+    """CHANNEL_LAYERS on that Redis; channels-redis reads unix:// and redis:// URLs as they are."""
+    return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}}

@@ -1,14 +1,13 @@
 """Thin REST views: start, read and cancel cycles; list and activate model versions."""
 from django.conf import settings
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alweb.cycles import selectors, services
 from alweb.cycles.models import Cycle, ModelVersion
 from alweb.cycles.strategies import DEFAULT_STRATEGY, STRATEGY_CHOICES
-from alweb.projects.access import membership_for, project_for_admin, project_for_member
+from alweb.projects.access import cycle_for_member, model_version_for_admin, project_for_admin, project_for_member
 from ml.models.registry import PRESETS as MODEL_PRESETS
 
 PROGRESS_KEYS = ("phase", "epoch", "epochs", "step", "steps", "eta_s", "losses")
@@ -37,17 +36,6 @@ class CycleOutput(serializers.Serializer):
 
     def get_metrics(self, cycle: Cycle) -> dict:
         return {key: cycle.metrics.get(key) for key in METRIC_KEYS} | {"labelled": cycle.metrics.get("labelled", 0)}
-
-
-def cycle_for_member(*, user, cycle_id: int, admin: bool = False) -> Cycle:
-    cycle = Cycle.objects.filter(pk=cycle_id).first()
-    if cycle is None:
-        raise NotFound("No such cycle.")
-    if admin:
-        project_for_admin(user=user, project_id=cycle.project_id)
-    else:
-        membership_for(user=user, project_id=cycle.project_id)
-    return cycle
 
 
 class CycleListCreateApi(APIView):
@@ -103,8 +91,5 @@ class ModelVersionListApi(APIView):
 
 class ModelVersionActivateApi(APIView):
     def post(self, request, version_id: int):
-        version = ModelVersion.objects.filter(pk=version_id).first()
-        if version is None:
-            raise NotFound("No such model version.")
-        project_for_admin(user=request.user, project_id=version.project_id)
+        version = model_version_for_admin(user=request.user, version_id=version_id)
         return Response(ModelVersionOutput(services.model_version_activate(version=version)).data)

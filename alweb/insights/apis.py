@@ -1,15 +1,13 @@
 """Thin read-only REST views for the admins' dashboard; any member may read them."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alweb.cycles.models import Cycle
 from alweb.cycles.selectors import active_model_version
 from alweb.insights import selectors
 from alweb.insights.loss_analysis import NotEnoughLosses, analyse_losses
-from alweb.projects.access import project_for_member
+from alweb.projects.access import cycle_for_member, project_for_member
 
 
 class ActiveModelOutput(serializers.Serializer):
@@ -116,8 +114,5 @@ class CycleScatterApi(APIView):
     @extend_schema(tags=["insights"], responses=CycleScatterOutput)
     def get(self, request, cycle_id: int):
         """Predicted against realized loss of the cycle's selected images that were labelled."""
-        cycle = Cycle.objects.filter(pk=cycle_id).first()
-        if cycle is None:
-            raise NotFound("No such cycle.")
-        project_for_member(user=request.user, project_id=cycle.project_id)
+        cycle = cycle_for_member(user=request.user, cycle_id=cycle_id)
         return Response(CycleScatterOutput(cycle).data)

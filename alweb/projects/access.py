@@ -39,3 +39,26 @@ def image_for_member(*, user, image_id: int):
 def is_member(*, user, project_id: int) -> bool:
     """Whether the user belongs to the project, in any role."""
     return Membership.objects.filter(project_id=project_id, user_id=user.pk).exists()
+
+
+def cycle_for_member(*, user, cycle_id: int, admin: bool = False):
+    """A cycle of a project the user belongs to (administers, with admin=True), or 404 / 403."""
+    from alweb.cycles.models import Cycle
+
+    cycle = Cycle.objects.filter(pk=cycle_id).first()
+    if cycle is None:
+        raise NotFound("No such cycle.")
+    access = project_for_admin if admin else membership_for
+    access(user=user, project_id=cycle.project_id)
+    return cycle
+
+
+def model_version_for_admin(*, user, version_id: int):
+    """A model version of a project the user administers, or 404 / 403."""
+    from alweb.cycles.models import ModelVersion
+
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise NotFound("No such model version.")
+    project_for_admin(user=user, project_id=version.project_id)
+    return version

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from alweb.redis_urls import celery_broker_url, channel_layer_host, embedded_redis_url
+from alweb.redis_urls import celery_broker_url, channel_layers, embedded_redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("ALWEB_VAR_DIR", BASE_DIR / "var"))
@@ -178,12 +178,7 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [channel_layer_host(REDIS_URL)]},
-    }
-}
+CHANNEL_LAYERS = channel_layers(REDIS_URL)
 
 # The active-learning loop.
 ML_DEVICE = os.environ.get("ML_DEVICE", "auto")

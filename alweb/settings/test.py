@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from alweb.redis_urls import celery_broker_url, channel_layer_host, embedded_redis_url
+from alweb.redis_urls import celery_broker_url, channel_layers, embedded_redis_url
 from alweb.settings.base import *  # noqa: F403
 from alweb.settings.base import DATABASES, VAR_DIR
 
@@ -29,9 +29,7 @@ TEST_VAR_DIR = VAR_DIR / "test"
 if not os.environ.get("REDIS_URL"):
     REDIS_URL = embedded_redis_url(TEST_VAR_DIR)
     CELERY_BROKER_URL = CELERY_RESULT_BACKEND = celery_broker_url(REDIS_URL)
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [channel_layer_host(REDIS_URL)]}}
-    }
+    CHANNEL_LAYERS = channel_layers(REDIS_URL)
 
 # Short leases so that recovery from a killed worker takes seconds, not minutes.
 CYCLE_LEASE_SECONDS = int(os.environ.get("CYCLE_LEASE_SECONDS", 4))

@@ -12,10 +12,8 @@ def layer_settings(host: str) -> dict:
 
 @pytest.fixture
 def redis_host(broker, settings):
-    """The channels-redis host to test against, as settings spell it."""
-    from alweb.redis_urls import channel_layer_host
-
-    return channel_layer_host(settings.REDIS_URL)
+    """The channels-redis host to test against: the Redis the settings use."""
+    return settings.REDIS_URL
 
 
 @pytest.fixture
