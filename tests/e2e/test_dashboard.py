@@ -164,7 +164,8 @@ def test_an_admin_starts_a_cycle_and_watches_it_to_ready(live_url, browser_page,
 
     expect(page.get_by_label("Strategy", exact=True)).to_have_value("ll_plus_plus")
     page.get_by_label("Budget", exact=True).fill("3")
-    page.get_by_label("Epochs", exact=True).fill("3")
+    # Enough epochs that the cycle is still running for the second start and the cut socket.
+    page.get_by_label("Epochs", exact=True).fill("15")
     expect(page.get_by_label("Model", exact=True)).to_have_value("hg-tiny")
     # Time from the click to the first training progress on screen, measured in the page.
     page.evaluate("""() => {
