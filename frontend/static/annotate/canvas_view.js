@@ -1,16 +1,16 @@
 // The drawing surface: the image under the viewport's zoom and pan, the skeleton's edges and
 // the keypoints on top. The canvas has as many pixels as the screen has under it (device
 // pixel ratio), while every position here is in CSS pixels or image pixels.
-import { NOT_LABELLED, OCCLUDED, VISIBLE, isLowConfidence } from './editor.js';
-import { Viewport } from './viewport.js';
+import { NOT_LABELLED, OCCLUDED, VISIBLE, isLowConfidence } from "./editor.js";
+import { Viewport } from "./viewport.js";
 
 const POINT_RADIUS = 5;
 const HIT_RADIUS = 11;
 // Left and right members of a flip pair get their own colours, so that a swapped limb shows.
-const PAIR_COLOURS = ['#ff9f1c', '#2ec4f1'];
-const MIDDLE_COLOUR = '#a3e635';
-const LOW_CONFIDENCE_COLOUR = '#ffd60a';
-const BACKDROP = '#14171c';
+const PAIR_COLOURS = ["#ff9f1c", "#2ec4f1"];
+const MIDDLE_COLOUR = "#a3e635";
+const LOW_CONFIDENCE_COLOUR = "#ffd60a";
+const BACKDROP = "#14171c";
 
 export function keypointColours(count, flipPairs) {
   const colours = Array(count).fill(MIDDLE_COLOUR);
@@ -27,7 +27,7 @@ export class CanvasView {
   /** scene() returns {points, current, drag}: what to draw, read at each frame. */
   constructor(canvas, skeleton, scene) {
     this.canvas = canvas;
-    this.context = canvas.getContext('2d');
+    this.context = canvas.getContext("2d");
     this.edges = skeleton.edges;
     this.names = skeleton.keypoints;
     this.colours = keypointColours(skeleton.keypoints.length, skeleton.flip_pairs);
@@ -43,7 +43,7 @@ export class CanvasView {
   watchPixelRatio() {
     // Moving the window to another screen changes the ratio without resizing anything.
     matchMedia(`(resolution: ${devicePixelRatio}dppx)`).addEventListener(
-      'change',
+      "change",
       () => {
         this.resize();
         this.watchPixelRatio();
@@ -138,7 +138,10 @@ export class CanvasView {
     for (const [a, b] of this.edges) {
       if (!screen[a] || !screen[b]) continue;
       const dashed = points[a].v === OCCLUDED || points[b].v === OCCLUDED;
-      for (const [style, width] of [['rgba(0, 0, 0, 0.6)', 4], ['rgba(255, 255, 255, 0.85)', 2]]) {
+      for (const [style, width] of [
+        ["rgba(0, 0, 0, 0.6)", 4],
+        ["rgba(255, 255, 255, 0.85)", 2],
+      ]) {
         context.beginPath();
         context.setLineDash(dashed ? [6, 4] : []);
         context.moveTo(...screen[a]);
@@ -174,7 +177,7 @@ export class CanvasView {
     } else {
       context.fillStyle = colour;
       context.fill();
-      context.strokeStyle = 'rgba(0, 0, 0, 0.8)';
+      context.strokeStyle = "rgba(0, 0, 0, 0.8)";
       context.lineWidth = 1.5;
       context.stroke();
     }
@@ -184,14 +187,14 @@ export class CanvasView {
     const { context } = this;
     context.beginPath();
     context.arc(x, y, POINT_RADIUS + 4, 0, 2 * Math.PI);
-    context.strokeStyle = '#ffffff';
+    context.strokeStyle = "#ffffff";
     context.lineWidth = 2;
     context.stroke();
-    context.font = '600 13px system-ui, sans-serif';
+    context.font = "600 13px system-ui, sans-serif";
     const width = context.measureText(name).width;
-    context.fillStyle = 'rgba(0, 0, 0, 0.7)';
+    context.fillStyle = "rgba(0, 0, 0, 0.7)";
     context.fillRect(x + 12, y - 24, width + 10, 19);
-    context.fillStyle = '#ffffff';
+    context.fillStyle = "#ffffff";
     context.fillText(name, x + 17, y - 10);
   }
 }

@@ -1,7 +1,7 @@
 // Work not saved yet, kept in this browser per project and image, so that a lost lease, a
 // conflict, a network failure or a closed tab never costs the annotator their clicks.
 
-const PREFIX = 'alweb.annotate.draft';
+const PREFIX = "alweb.annotate.draft";
 // Drafts of images that never came back (skipped by a crash, labelled by others) fade out.
 const KEEP_MS = 14 * 24 * 3600 * 1000;
 

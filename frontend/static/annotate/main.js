@@ -1,14 +1,14 @@
 // The annotation page: builds the editor from the project's skeleton and wires the surface,
 // the buttons and the keyboard to the annotator's session.
-import { CanvasView, keypointColours } from './canvas_view.js';
-import { Editor } from './editor.js';
-import { Panel } from './panel.js';
-import { PointerControl } from './pointer.js';
-import { Session } from './session.js';
-import { bindShortcuts, nudgeOf, renderShortcutList } from './shortcuts.js';
+import { CanvasView, keypointColours } from "./canvas_view.js";
+import { Editor } from "./editor.js";
+import { Panel } from "./panel.js";
+import { PointerControl } from "./pointer.js";
+import { Session } from "./session.js";
+import { bindShortcuts, nudgeOf, renderShortcutList } from "./shortcuts.js";
 
-const skeleton = JSON.parse(document.getElementById('annotate-skeleton').textContent);
-const canvas = document.getElementById('surface');
+const skeleton = JSON.parse(document.getElementById("annotate-skeleton").textContent);
+const canvas = document.getElementById("surface");
 const editor = new Editor(skeleton.keypoints.length, skeleton.flip_pairs);
 let pointer = null;
 const view = new CanvasView(canvas, skeleton, () => ({
@@ -54,16 +54,16 @@ const buttons = {
   swap: actions.swap,
   submit: actions.submit,
   skip: actions.skip,
-  'load-theirs': () => session.loadTheirs(),
+  "load-theirs": () => session.loadTheirs(),
   overwrite: () => session.overwrite(),
 };
 for (const [id, action] of Object.entries(buttons)) {
-  document.getElementById(id).addEventListener('click', (event) => {
+  document.getElementById(id).addEventListener("click", (event) => {
     // A mouse click leaves focus on the surface, so that Enter keeps meaning Submit.
     if (event.detail > 0) canvas.focus({ preventScroll: true });
     action(event);
   });
 }
-renderShortcutList(document.getElementById('shortcut-list'));
+renderShortcutList(document.getElementById("shortcut-list"));
 
 session.start();

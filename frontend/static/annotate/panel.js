@@ -1,8 +1,8 @@
 // The side panel: what is being labelled, the keypoints and their state, messages.
 // Names come from users and are only ever set as text, never parsed as HTML.
-import { NOT_LABELLED, OCCLUDED, VISIBLE, isLowConfidence } from './editor.js';
+import { NOT_LABELLED, OCCLUDED, VISIBLE, isLowConfidence } from "./editor.js";
 
-const VISIBILITY_NAMES = { [VISIBLE]: 'visible', [OCCLUDED]: 'occluded', [NOT_LABELLED]: 'not labelled' };
+const VISIBILITY_NAMES = { [VISIBLE]: "visible", [OCCLUDED]: "occluded", [NOT_LABELLED]: "not labelled" };
 
 const byId = (id) => document.getElementById(id);
 
@@ -10,31 +10,31 @@ export class Panel {
   /** onSelect(index) is called when the annotator picks a keypoint from the list. */
   constructor(skeleton, colours, { onSelect }) {
     this.names = skeleton.keypoints;
-    this.currentName = byId('current-keypoint');
-    this.facts = Object.fromEntries(['image', 'rank', 'loss', 'left'].map((fact) => [fact, byId(`fact-${fact}`)]));
-    this.undoButton = byId('undo');
-    this.redoButton = byId('redo');
-    this.message = byId('message');
-    this.conflict = byId('conflict');
-    this.stageNote = byId('stage-note');
+    this.currentName = byId("current-keypoint");
+    this.facts = Object.fromEntries(["image", "rank", "loss", "left"].map((fact) => [fact, byId(`fact-${fact}`)]));
+    this.undoButton = byId("undo");
+    this.redoButton = byId("redo");
+    this.message = byId("message");
+    this.conflict = byId("conflict");
+    this.stageNote = byId("stage-note");
     this.items = this.names.map((name, index) => this.keypointItem(name, colours[index], () => onSelect(index)));
-    byId('keypoint-list').append(...this.items.map(({ item }) => item));
+    byId("keypoint-list").append(...this.items.map(({ item }) => item));
   }
 
   keypointItem(name, colour, select) {
-    const item = document.createElement('li');
-    const button = document.createElement('button');
-    button.type = 'button';
-    const swatch = document.createElement('span');
-    swatch.className = 'swatch';
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
     swatch.style.background = colour;
-    const label = document.createElement('span');
-    label.className = 'name';
+    const label = document.createElement("span");
+    label.className = "name";
     label.textContent = name;
-    const state = document.createElement('span');
-    state.className = 'state';
+    const state = document.createElement("span");
+    state.className = "state";
     button.append(swatch, label, state);
-    button.addEventListener('click', select);
+    button.addEventListener("click", select);
     item.append(button);
     return { item, button, state };
   }
@@ -44,12 +44,12 @@ export class Panel {
     this.currentName.textContent = this.names[editor.current];
     editor.points.forEach((point, index) => {
       const { button, state } = this.items[index];
-      const where = point.x === null ? 'not placed' : VISIBILITY_NAMES[point.v];
+      const where = point.x === null ? "not placed" : VISIBILITY_NAMES[point.v];
       state.textContent = isLowConfidence(point) ? `${where}, low confidence` : where;
-      button.dataset.visibility = point.x === null ? 'none' : String(point.v);
-      button.classList.toggle('doubtful', isLowConfidence(point));
-      if (index === editor.current) button.setAttribute('aria-current', 'true');
-      else button.removeAttribute('aria-current');
+      button.dataset.visibility = point.x === null ? "none" : String(point.v);
+      button.classList.toggle("doubtful", isLowConfidence(point));
+      if (index === editor.current) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
     });
     this.undoButton.disabled = !editor.canUndo;
     this.redoButton.disabled = !editor.canRedo;
@@ -70,10 +70,10 @@ export class Panel {
   showStageNote(text) {
     this.stageNote.textContent = text;
     this.stageNote.hidden = false;
-    for (const fact of Object.values(this.facts)) if (fact !== this.facts.left) fact.textContent = '—';
+    for (const fact of Object.values(this.facts)) if (fact !== this.facts.left) fact.textContent = "—";
   }
 
-  say(text, kind = 'info') {
+  say(text, kind = "info") {
     this.message.textContent = text;
     this.message.dataset.kind = kind;
   }

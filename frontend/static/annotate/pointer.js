@@ -20,11 +20,11 @@ export class PointerControl {
     this.press = null;
     this.drag = null;
     this.lastPointer = null;
-    canvas.addEventListener('pointerdown', (event) => this.down(event));
-    canvas.addEventListener('pointermove', (event) => this.moveTo(event));
-    canvas.addEventListener('pointerup', (event) => this.up(event));
-    canvas.addEventListener('pointercancel', () => this.cancel());
-    canvas.addEventListener('wheel', (event) => this.wheel(event), { passive: false });
+    canvas.addEventListener("pointerdown", (event) => this.down(event));
+    canvas.addEventListener("pointermove", (event) => this.moveTo(event));
+    canvas.addEventListener("pointerup", (event) => this.up(event));
+    canvas.addEventListener("pointercancel", () => this.cancel());
+    canvas.addEventListener("wheel", (event) => this.wheel(event), { passive: false });
   }
 
   down(event) {
@@ -42,7 +42,13 @@ export class PointerControl {
       grabOffset = [point.x - imageX, point.y - imageY];
     }
     this.press = {
-      id: event.pointerId, button: event.button, start: [x, y], last: [x, y], moved: false, grabbed, grabOffset,
+      id: event.pointerId,
+      button: event.button,
+      start: [x, y],
+      last: [x, y],
+      moved: false,
+      grabbed,
+      grabOffset,
       picture: this.view.picture,
     };
   }
@@ -70,10 +76,10 @@ export class PointerControl {
       const [imageX, imageY] = this.view.viewport.toImage(x, y);
       const [dragX, dragY] = this.clamped(imageX + press.grabOffset[0], imageY + press.grabOffset[1]);
       this.drag = { index: press.grabbed, x: dragX, y: dragY };
-      this.canvas.dataset.cursor = 'dragging';
+      this.canvas.dataset.cursor = "dragging";
     } else {
       this.view.viewport.panBy(x - press.last[0], y - press.last[1]);
-      this.canvas.dataset.cursor = 'panning';
+      this.canvas.dataset.cursor = "panning";
     }
     press.last = [x, y];
     this.host.changed();
@@ -104,7 +110,7 @@ export class PointerControl {
 
   hover(x, y) {
     const over = this.view.picture && this.view.hit(x, y, this.host.points(), this.host.current()) >= 0;
-    if (over) this.canvas.dataset.cursor = 'grab';
+    if (over) this.canvas.dataset.cursor = "grab";
     else delete this.canvas.dataset.cursor;
   }
 

@@ -1,13 +1,13 @@
 // The annotator's place in the queue: the leased image on screen, the next one leased and
 // decoded ahead of time, and both leases kept alive while the annotator works.
-import { ApiError, call } from './api.js';
+import { ApiError, request } from "../shared/api.js";
 
 const RENEW_FALLBACK_MS = 60000;
 const RENEW_MIN_MS = 5000;
 
 async function loadPicture(url) {
-  const response = await fetch(url, { credentials: 'same-origin' });
-  if (!response.ok) throw new ApiError(response.status, 'The image could not be loaded.');
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) throw new ApiError(response.status, null, "The image could not be loaded.");
   // Decoded off the main thread, so that showing it later costs one drawImage.
   return createImageBitmap(await response.blob());
 }
@@ -29,20 +29,20 @@ function renewInterval(entry, serverDate) {
 export class Queue {
   /** onLeaseLost(message) says that the image on screen is no longer this annotator's. */
   constructor(projectId, { onLeaseLost }) {
-    this.nextUrl = `/api/v1/projects/${projectId}/queue/next/`;
+    this.nextPath = `/projects/${projectId}/queue/next/`;
     this.onLeaseLost = onLeaseLost;
     this.current = null;
     this.upcoming = null; // promise of the prefetched entry, null when there is none
     this.prefetched = null; // that entry once it arrived, for renewals
     this.renewEveryMs = RENEW_FALLBACK_MS;
     this.timer = null;
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') this.renew();
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.renew();
     });
   }
 
   async lease(body) {
-    const { data, date } = await call('POST', this.nextUrl, { body });
+    const { data, date } = await request("POST", this.nextPath, { body });
     if (!data) return null;
     data.picture = loadPicture(data.image_url).catch(() => null);
     this.renewEveryMs = renewInterval(data, date);
@@ -107,7 +107,7 @@ export class Queue {
   async release() {
     const entry = this.current;
     try {
-      await call('POST', `/api/v1/leases/${entry.lease.id}/release/`);
+      await request("POST", `/leases/${entry.lease.id}/release/`);
     } catch (error) {
       if (![404, 409].includes(error.status)) throw error;
     }
@@ -138,10 +138,10 @@ export class Queue {
 
   async renewOne(entry, lost) {
     try {
-      await call('POST', `/api/v1/leases/${entry.lease.id}/renew/`);
+      await request("POST", `/leases/${entry.lease.id}/renew/`);
     } catch (error) {
       // A network error is retried at the next tick; the lease outlives a few missed renewals.
-      if ([404, 409].includes(error.status)) lost(error.detail);
+      if ([404, 409].includes(error.status)) lost(error.message);
     }
   }
 }

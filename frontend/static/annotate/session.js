@@ -1,19 +1,20 @@
 // The annotator's round: show the leased image, edit, save (or skip), show the next one.
 // Submit shows the prefetched image at once and saves in the background; a save that fails
 // brings its image back with the label as it was. Until a label is saved it is kept in a draft.
-import { call } from './api.js';
-import { dropDraft, loadDraft, pruneDrafts, saveDraft } from './drafts.js';
-import { NOT_LABELLED, pointsFromPrediction, unplacedPoint } from './editor.js';
-import { Queue, pictureOf } from './queue.js';
+import { ApiError, request } from "../shared/api.js";
+import { dropDraft, loadDraft, pruneDrafts, saveDraft } from "./drafts.js";
+import { NOT_LABELLED, pointsFromPrediction, unplacedPoint } from "./editor.js";
+import { Queue, pictureOf } from "./queue.js";
 
 const SKIP_CONFIRM_MS = 5000;
 const KEY_ZOOM = 1.25;
 
-const annotationUrl = (imageId) => `/api/v1/images/${imageId}/annotation/`;
+const annotationPath = (imageId) => `/images/${imageId}/annotation/`;
 
 /** Another annotator's stored label as editor points: a person placed them, so none is in doubt. */
 function pointsFromLabel(keypoints) {
-  const point = ([x, y, v]) => (v === NOT_LABELLED ? unplacedPoint(true) : { x, y, v, confidence: null, checked: true });
+  const point = ([x, y, v]) =>
+    v === NOT_LABELLED ? unplacedPoint(true) : { x, y, v, confidence: null, checked: true };
   return keypoints.map(point);
 }
 
@@ -36,7 +37,7 @@ export class Session {
 
   async start() {
     pruneDrafts();
-    this.panel.showStageNote('Loading the next image…');
+    this.panel.showStageNote("Loading the next image…");
     await this.moveOn(() => this.queue.take());
   }
 
@@ -48,8 +49,8 @@ export class Session {
     } catch (error) {
       this.entry = null;
       this.view.show(null);
-      this.panel.showStageNote('The next image could not be loaded. Press Submit (Enter) to try again.');
-      this.panel.say(error.detail || String(error), 'error');
+      this.panel.showStageNote("The next image could not be loaded. Press Submit (Enter) to try again.");
+      this.panel.say(error instanceof ApiError ? error.message : String(error), "error");
       return false;
     }
   }
@@ -61,7 +62,7 @@ export class Session {
     this.refreshLeft();
     if (!entry) {
       this.view.show(null);
-      this.panel.showStageNote('No images are waiting in this queue. Come back after the next cycle.');
+      this.panel.showStageNote("No images are waiting in this queue. Come back after the next cycle.");
       return;
     }
     const picture = await pictureOf(entry);
@@ -75,16 +76,16 @@ export class Session {
     this.skipArmedUntil = 0;
     this.panel.showEntry(entry);
     this.view.show(picture, entry.width, entry.height);
-    if (!picture) this.panel.showStageNote('This image could not be loaded. Skip it, or reload the page.');
+    if (!picture) this.panel.showStageNote("This image could not be loaded. Skip it, or reload the page.");
     this.panel.showLabel(this.editor);
-    if (draft) this.panel.say('Your unsaved work on this image was restored.');
+    if (draft) this.panel.say("Your unsaved work on this image was restored.");
     if (prefetch && !this.queue.upcoming) this.queue.prefetch();
   }
 
   async refreshLeft() {
     const asked = ++this.leftAsked;
     try {
-      const { data } = await call('GET', `/api/v1/projects/${this.projectId}/queue/stats/`);
+      const { data } = await request("GET", `/projects/${this.projectId}/queue/stats/`);
       // Answers can overtake each other; only the latest question's count is current.
       if (asked === this.leftAsked) this.panel.showLeft(data.open);
     } catch {
@@ -95,7 +96,7 @@ export class Session {
   keepDraft() {
     const { points, current } = this.editor;
     if (!saveDraft(this.projectId, this.entry.image, { points, current, etag: this.etag })) {
-      this.panel.say('This browser refuses to keep a draft: save soon.', 'error');
+      this.panel.say("This browser refuses to keep a draft: save soon.", "error");
     }
   }
 
@@ -103,7 +104,7 @@ export class Session {
   edit(change, refusal) {
     if (this.busy || !this.entry) return;
     if (change() === false) {
-      if (refusal) this.panel.say(refusal(), 'info');
+      if (refusal) this.panel.say(refusal(), "info");
       return;
     }
     this.touched = true;
@@ -127,15 +128,21 @@ export class Session {
 
   nudge(dx, dy) {
     const { width, height } = this.entry ?? {};
-    this.edit(() => this.editor.nudge(dx, dy, width, height), () => `Place ${this.currentName()} first.`);
+    this.edit(
+      () => this.editor.nudge(dx, dy, width, height),
+      () => `Place ${this.currentName()} first.`,
+    );
   }
 
   cycleVisibility() {
-    this.edit(() => this.editor.cycleVisibility(), () => `Place ${this.currentName()} first, then set its visibility.`);
+    this.edit(
+      () => this.editor.cycleVisibility(),
+      () => `Place ${this.currentName()} first, then set its visibility.`,
+    );
   }
 
   swap(all) {
-    const refusal = () => (all ? 'This skeleton has no left/right pairs.' : `${this.currentName()} has no twin.`);
+    const refusal = () => (all ? "This skeleton has no left/right pairs." : `${this.currentName()} has no twin.`);
     this.edit(() => this.editor.swap({ all }), refusal);
   }
 
@@ -227,7 +234,7 @@ export class Session {
   /** PUT the label; true when stored. A failure brings the image back on screen with its draft. */
   async save(entry, label, etag) {
     try {
-      await call('PUT', annotationUrl(entry.image), { body: { keypoints: label }, ifMatch: etag });
+      await request("PUT", annotationPath(entry.image), { body: { keypoints: label }, ifMatch: etag });
     } catch (error) {
       if (entry !== this.entry) {
         this.queue.returnTo(entry);
@@ -237,7 +244,7 @@ export class Session {
       return false;
     }
     dropDraft(this.projectId, entry.image);
-    this.panel.say(`Saved image #${entry.image}.`, 'ok');
+    this.panel.say(`Saved image #${entry.image}.`, "ok");
     this.refreshLeft();
     return true;
   }
@@ -248,11 +255,14 @@ export class Session {
       // Someone else labelled it, which also ended our lease: nothing left to renew.
       entry.lost = true;
       this.panel.showConflict(true);
-      this.panel.say(`${what} it has a newer label. Your work is kept.`, 'error');
+      this.panel.say(`${what} it has a newer label. Your work is kept.`, "error");
     } else if (error.offline || error.status >= 500) {
-      this.panel.say(`${what} ${error.detail} Your work is kept on this computer; press Submit to try again.`, 'error');
+      this.panel.say(
+        `${what} ${error.message} Your work is kept on this computer; press Submit to try again.`,
+        "error",
+      );
     } else {
-      this.panel.say(`${what} ${error.detail} Your work is kept on this computer.`, 'error');
+      this.panel.say(`${what} ${error.message} Your work is kept on this computer.`, "error");
     }
   }
 
@@ -260,7 +270,7 @@ export class Session {
   async loadTheirs() {
     if (this.busy || !this.entry) return;
     try {
-      const { data, etag } = await call('GET', annotationUrl(this.entry.image));
+      const { data, etag } = await request("GET", annotationPath(this.entry.image));
       this.etag = etag;
       this.edit(() => this.editor.replace(pointsFromLabel(data.keypoints)));
       this.panel.showConflict(false);
@@ -268,7 +278,7 @@ export class Session {
         `Showing their label (version ${data.version}). Submit saves it with your changes; Undo shows yours again.`,
       );
     } catch (error) {
-      this.panel.say(`Their label could not be loaded: ${error.detail}`, 'error');
+      this.panel.say(`Their label could not be loaded: ${error.message}`, "error");
     }
   }
 
@@ -276,10 +286,10 @@ export class Session {
   async overwrite() {
     if (this.busy || !this.entry) return;
     try {
-      this.etag = (await call('GET', annotationUrl(this.entry.image))).etag;
+      this.etag = (await request("GET", annotationPath(this.entry.image))).etag;
     } catch (error) {
       if (error.status !== 404) {
-        this.panel.say(`Not saved: ${error.detail} Your work is kept on this computer.`, 'error');
+        this.panel.say(`Not saved: ${error.message} Your work is kept on this computer.`, "error");
         return;
       }
       this.etag = null;
@@ -293,14 +303,14 @@ export class Session {
     if (this.busy || !this.entry) return;
     if (this.touched && Date.now() > this.skipArmedUntil) {
       this.skipArmedUntil = Date.now() + SKIP_CONFIRM_MS;
-      this.panel.say('You changed this image. Skip again within 5 seconds to give it back without saving.', 'error');
+      this.panel.say("You changed this image. Skip again within 5 seconds to give it back without saving.", "error");
       return;
     }
     return this.step(async (entry) => {
       try {
         await this.queue.release();
       } catch (error) {
-        this.panel.say(`Could not skip: ${error.detail}`, 'error');
+        this.panel.say(`Could not skip: ${error.message}`, "error");
         return;
       }
       dropDraft(this.projectId, entry.image);
@@ -312,7 +322,7 @@ export class Session {
     this.keepDraft();
     this.panel.say(
       `${message} Your work is kept on this computer. Submit still saves it if nobody has saved this image yet; or Skip.`,
-      'error',
+      "error",
     );
   }
 }

@@ -7,50 +7,74 @@ const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], Arrow
 
 // repeat: whether holding the key down repeats the action (never for saving or skipping).
 export const SHORTCUTS = [
-  { action: 'next', keys: [['N']], text: 'Next keypoint', test: plainKey('n'), repeat: true },
-  { action: 'previous', keys: [['P']], text: 'Previous keypoint', test: plainKey('p'), repeat: true },
+  { action: "next", keys: [["N"]], text: "Next keypoint", test: plainKey("n"), repeat: true },
+  { action: "previous", keys: [["P"]], text: "Previous keypoint", test: plainKey("p"), repeat: true },
   {
-    action: 'visibility', keys: [['V']], text: 'Visibility: visible, occluded, not labelled',
-    test: plainKey('v'),
+    action: "visibility",
+    keys: [["V"]],
+    text: "Visibility: visible, occluded, not labelled",
+    test: plainKey("v"),
   },
-  { action: 'swap', keys: [['F']], text: 'Swap the keypoint with its left/right twin', test: plainKey('f') },
+  { action: "swap", keys: [["F"]], text: "Swap the keypoint with its left/right twin", test: plainKey("f") },
   {
-    action: 'swapAll', keys: [['Shift', 'F']], text: 'Swap every left/right pair',
-    test: (event) => !ctrl(event) && event.shiftKey && key(event) === 'f',
-  },
-  {
-    action: 'undo', keys: [['Ctrl', 'Z']], text: 'Undo', repeat: true,
-    test: (event) => ctrl(event) && !event.shiftKey && key(event) === 'z',
-  },
-  {
-    action: 'redo', keys: [['Ctrl', 'Y'], ['Ctrl', 'Shift', 'Z']], text: 'Redo', repeat: true,
-    test: (event) => ctrl(event) && (key(event) === 'y' || (event.shiftKey && key(event) === 'z')),
+    action: "swapAll",
+    keys: [["Shift", "F"]],
+    text: "Swap every left/right pair",
+    test: (event) => !ctrl(event) && event.shiftKey && key(event) === "f",
   },
   {
-    action: 'submit', keys: [['Enter']], text: 'Submit and show the next image',
-    test: (event) => !ctrl(event) && event.key === 'Enter',
+    action: "undo",
+    keys: [["Ctrl", "Z"]],
+    text: "Undo",
+    repeat: true,
+    test: (event) => ctrl(event) && !event.shiftKey && key(event) === "z",
   },
-  { action: 'skip', keys: [['S']], text: 'Skip this image', test: plainKey('s') },
   {
-    action: 'nudge', keys: [['Arrow keys']], text: 'Move the keypoint 1 pixel (with Shift: 10)', repeat: true,
+    action: "redo",
+    keys: [
+      ["Ctrl", "Y"],
+      ["Ctrl", "Shift", "Z"],
+    ],
+    text: "Redo",
+    repeat: true,
+    test: (event) => ctrl(event) && (key(event) === "y" || (event.shiftKey && key(event) === "z")),
+  },
+  {
+    action: "submit",
+    keys: [["Enter"]],
+    text: "Submit and show the next image",
+    test: (event) => !ctrl(event) && event.key === "Enter",
+  },
+  { action: "skip", keys: [["S"]], text: "Skip this image", test: plainKey("s") },
+  {
+    action: "nudge",
+    keys: [["Arrow keys"]],
+    text: "Move the keypoint 1 pixel (with Shift: 10)",
+    repeat: true,
     test: (event) => !ctrl(event) && event.key in ARROWS,
   },
   {
-    action: 'zoomIn', keys: [['+']], text: 'Zoom in on the keypoint', repeat: true,
-    test: (event) => !ctrl(event) && (event.key === '+' || event.key === '='),
+    action: "zoomIn",
+    keys: [["+"]],
+    text: "Zoom in on the keypoint",
+    repeat: true,
+    test: (event) => !ctrl(event) && (event.key === "+" || event.key === "="),
   },
   {
-    action: 'zoomOut', keys: [['-']], text: 'Zoom out', repeat: true,
-    test: (event) => !ctrl(event) && event.key === '-',
+    action: "zoomOut",
+    keys: [["-"]],
+    text: "Zoom out",
+    repeat: true,
+    test: (event) => !ctrl(event) && event.key === "-",
   },
-  { action: 'fit', keys: [['0']], text: 'Show the whole image', test: (event) => !ctrl(event) && event.key === '0' },
+  { action: "fit", keys: [["0"]], text: "Show the whole image", test: (event) => !ctrl(event) && event.key === "0" },
 ];
 
 const POINTER_HELP = [
-  ['Click', 'Place the keypoint, then go to the next'],
-  ['Drag a point', 'Move it'],
-  ['Drag elsewhere', 'Pan'],
-  ['Wheel', 'Zoom around the pointer'],
+  ["Click", "Place the keypoint, then go to the next"],
+  ["Drag a point", "Move it"],
+  ["Drag elsewhere", "Pan"],
+  ["Wheel", "Zoom around the pointer"],
 ];
 
 /** The arrow key's direction, times 10 with Shift. */
@@ -62,11 +86,11 @@ export function nudgeOf(event) {
 
 /** Call handlers[action](event) for each shortcut pressed on the page. */
 export function bindShortcuts(target, handlers) {
-  target.addEventListener('keydown', (event) => {
+  target.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.isComposing || event.altKey) return;
     // On a focused button or link, Enter and Space do what they do there.
-    const control = event.target.closest?.('button, a, input, select, textarea, summary');
-    if (control && (event.key === 'Enter' || event.key === ' ')) return;
+    const control = event.target.closest?.("button, a, input, select, textarea, summary");
+    if (control && (event.key === "Enter" || event.key === " ")) return;
     const shortcut = SHORTCUTS.find((candidate) => candidate.test(event));
     if (!shortcut) return;
     event.preventDefault();
@@ -76,12 +100,12 @@ export function bindShortcuts(target, handlers) {
 }
 
 function keysElement(combinations) {
-  const term = document.createElement('dt');
+  const term = document.createElement("dt");
   combinations.forEach((combination, index) => {
-    if (index > 0) term.append(' or ');
+    if (index > 0) term.append(" or ");
     combination.forEach((name, position) => {
-      if (position > 0) term.append('+');
-      const kbd = document.createElement('kbd');
+      if (position > 0) term.append("+");
+      const kbd = document.createElement("kbd");
       kbd.textContent = name;
       term.append(kbd);
     });
@@ -92,14 +116,14 @@ function keysElement(combinations) {
 /** Fill a <dl> with the pointer gestures and the shortcuts. */
 export function renderShortcutList(list) {
   for (const [gesture, text] of POINTER_HELP) {
-    const term = document.createElement('dt');
+    const term = document.createElement("dt");
     term.textContent = gesture;
-    const description = document.createElement('dd');
+    const description = document.createElement("dd");
     description.textContent = text;
     list.append(term, description);
   }
   for (const shortcut of SHORTCUTS) {
-    const description = document.createElement('dd');
+    const description = document.createElement("dd");
     description.textContent = shortcut.text;
     list.append(keysElement(shortcut.keys), description);
   }

@@ -1,6 +1,6 @@
 // The paper's argument on this project's own losses: the histogram of the active model's
 // training losses with its fitted Gamma density, and the two tables that follow from it.
-import { getJson } from "./api.js";
+import { getJson } from "../shared/api.js";
 import { histogramChart } from "./charts.js";
 import { row } from "./elements.js";
 import { number, percent } from "./format.js";
@@ -24,12 +24,14 @@ export class LossAnalysis {
     this.explanation.textContent = analysis ? analysis.explanation : "";
     this.content.hidden = !analysis;
     this.draw(analysis);
-    this.withinTable.tBodies[0].replaceChildren(...(analysis ? analysis.within_delta : []).map((r) => row([
-      number(r.delta, 2), percent(r.probability),
-    ])));
-    this.offsetTable.tBodies[0].replaceChildren(...(analysis ? analysis.gradient_offset : []).map((r) => row([
-      number(r.delta, 2), number(r.expected_target, 4), number(r.offset, 4),
-    ])));
+    this.withinTable.tBodies[0].replaceChildren(
+      ...(analysis ? analysis.within_delta : []).map((r) => row([number(r.delta, 2), percent(r.probability)])),
+    );
+    this.offsetTable.tBodies[0].replaceChildren(
+      ...(analysis ? analysis.gradient_offset : []).map((r) =>
+        row([number(r.delta, 2), number(r.expected_target, 4), number(r.offset, 4)]),
+      ),
+    );
   }
 
   draw(analysis) {

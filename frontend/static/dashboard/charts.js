@@ -3,7 +3,12 @@
 import { Chart } from "./chart_library.js";
 
 const COLOURS = {
-  blue: "#2f6fec", orange: "#e07b00", green: "#2e7d32", grey: "#7a8394", purple: "#7b3fb5", red: "#c62828",
+  blue: "#2f6fec",
+  orange: "#e07b00",
+  green: "#2e7d32",
+  grey: "#7a8394",
+  purple: "#7b3fb5",
+  red: "#c62828",
 };
 
 function axisTitle(text) {
@@ -19,8 +24,22 @@ export function lossCurveChart(canvas) {
     type: "line",
     data: {
       datasets: [
-        { label: "Training loss (heatmap)", data: [], borderColor: COLOURS.blue, backgroundColor: COLOURS.blue, yAxisID: "pose", pointRadius: 1.5 },
-        { label: "Loss-head loss (LL++ / LL objective)", data: [], borderColor: COLOURS.orange, backgroundColor: COLOURS.orange, yAxisID: "head", pointRadius: 1.5 },
+        {
+          label: "Training loss (heatmap)",
+          data: [],
+          borderColor: COLOURS.blue,
+          backgroundColor: COLOURS.blue,
+          yAxisID: "pose",
+          pointRadius: 1.5,
+        },
+        {
+          label: "Loss-head loss (LL++ / LL objective)",
+          data: [],
+          borderColor: COLOURS.orange,
+          backgroundColor: COLOURS.orange,
+          yAxisID: "head",
+          pointRadius: 1.5,
+        },
       ],
     },
     options: {
@@ -29,7 +48,12 @@ export function lossCurveChart(canvas) {
         x: { type: "linear", min: 0, title: axisTitle("epoch") },
         // The two losses differ by orders of magnitude, so each has its own axis.
         pose: { type: "linear", position: "left", title: axisTitle("heatmap loss") },
-        head: { type: "linear", position: "right", title: axisTitle("loss-head loss"), grid: { drawOnChartArea: false } },
+        head: {
+          type: "linear",
+          position: "right",
+          title: axisTitle("loss-head loss"),
+          grid: { drawOnChartArea: false },
+        },
       },
       plugins: { legend: { position: "bottom" } },
     },
@@ -55,8 +79,12 @@ export function perCycleChart(canvas, { yTitle, yMin, yMax }) {
 
 export function setSeries(chart, series) {
   chart.data.datasets = series.map(({ label, points, colour, dashed }) => ({
-    label, data: points, borderColor: COLOURS[colour], backgroundColor: COLOURS[colour],
-    borderDash: dashed ? [6, 4] : [], pointRadius: 3,
+    label,
+    data: points,
+    borderColor: COLOURS[colour],
+    backgroundColor: COLOURS[colour],
+    borderDash: dashed ? [6, 4] : [],
+    pointRadius: 3,
   }));
   chart.update();
 }
@@ -73,7 +101,12 @@ export function scatterChart(canvas) {
       },
       plugins: {
         legend: { display: false },
-        tooltip: { callbacks: { label: (item) => `rank ${item.raw.rank}: predicted ${item.raw.x.toFixed(3)}, realized ${item.raw.y.toFixed(4)}` } },
+        tooltip: {
+          callbacks: {
+            label: (item) =>
+              `rank ${item.raw.rank}: predicted ${item.raw.x.toFixed(3)}, realized ${item.raw.y.toFixed(4)}`,
+          },
+        },
       },
     },
   });
@@ -83,8 +116,27 @@ export function histogramChart(canvas) {
   return new Chart(canvas, {
     data: {
       datasets: [
-        { type: "line", label: "fitted Gamma density", data: [], borderColor: COLOURS.red, backgroundColor: COLOURS.red, pointRadius: 0, borderWidth: 2, order: 0 },
-        { type: "bar", label: "training losses (density)", data: [], backgroundColor: "rgba(47, 111, 236, 0.45)", borderColor: COLOURS.blue, borderWidth: 1, barPercentage: 1, categoryPercentage: 1, order: 1 },
+        {
+          type: "line",
+          label: "fitted Gamma density",
+          data: [],
+          borderColor: COLOURS.red,
+          backgroundColor: COLOURS.red,
+          pointRadius: 0,
+          borderWidth: 2,
+          order: 0,
+        },
+        {
+          type: "bar",
+          label: "training losses (density)",
+          data: [],
+          backgroundColor: "rgba(47, 111, 236, 0.45)",
+          borderColor: COLOURS.blue,
+          borderWidth: 1,
+          barPercentage: 1,
+          categoryPercentage: 1,
+          order: 1,
+        },
       ],
     },
     options: {

@@ -1,13 +1,19 @@
 // The "Start a cycle" form: the strategy, budget, epochs and model go to the cycles endpoint;
 // a refusal (409: one is running; 400: bad input or too few labels) is said in words.
-import { ApiError, postJson } from "./api.js";
+import { ApiError, postJson } from "../shared/api.js";
 import { element, showMessage } from "./elements.js";
 
 export class CycleForm {
   constructor({ projectId, form, strategies, models, message, onStarted }) {
     Object.assign(this, { projectId, form, message, onStarted });
-    fillSelect(form.elements.strategy, strategies.map((s) => ({ value: s.value, label: s.label, selected: s.default })));
-    fillSelect(form.elements.model, models.map((m) => ({ value: m.value, label: m.value, selected: m.default })));
+    fillSelect(
+      form.elements.strategy,
+      strategies.map((s) => ({ value: s.value, label: s.label, selected: s.default })),
+    );
+    fillSelect(
+      form.elements.model,
+      models.map((m) => ({ value: m.value, label: m.value, selected: m.default })),
+    );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -17,12 +23,21 @@ export class CycleForm {
   async submit() {
     const { strategy, budget, epochs, model } = this.form.elements;
     const button = this.form.querySelector("button[type=submit]");
-    const data = { strategy: strategy.value, budget: Number(budget.value), epochs: Number(epochs.value), model: model.value };
+    const data = {
+      strategy: strategy.value,
+      budget: Number(budget.value),
+      epochs: Number(epochs.value),
+      model: model.value,
+    };
     button.disabled = true;
     showMessage(this.message, "");
     try {
       const cycle = await postJson(`/projects/${this.projectId}/cycles/`, data);
-      showMessage(this.message, `Cycle ${cycle.index} started (${cycle.strategy}, budget ${cycle.budget}, ${cycle.epochs} epochs).`, "ok");
+      showMessage(
+        this.message,
+        `Cycle ${cycle.index} started (${cycle.strategy}, budget ${cycle.budget}, ${cycle.epochs} epochs).`,
+        "ok",
+      );
       this.onStarted(cycle);
     } catch (error) {
       showMessage(this.message, refusal(error));
@@ -42,9 +57,11 @@ function refusal(error) {
 }
 
 function fillSelect(select, options) {
-  select.replaceChildren(...options.map(({ value, label, selected }) => {
-    const option = element("option", { text: label, attrs: { value } });
-    option.selected = Boolean(selected);
-    return option;
-  }));
+  select.replaceChildren(
+    ...options.map(({ value, label, selected }) => {
+      const option = element("option", { text: label, attrs: { value } });
+      option.selected = Boolean(selected);
+      return option;
+    }),
+  );
 }

@@ -2,7 +2,7 @@
 // The API is the truth; socket events only say what to update now. On every (re)connect the
 // page re-reads the API, and while the socket is down it polls the running cycle, so what
 // it shows is never older than a few seconds.
-import { getJson } from "./api.js";
+import { getJson } from "../shared/api.js";
 import { CycleForm } from "./cycle_form.js";
 import { CycleHistory } from "./history.js";
 import { LossAnalysis } from "./analysis.js";
@@ -26,28 +26,51 @@ const liveStatus = byId("live-status");
 
 const overview = new Overview({ projectId, list: byId("overview"), labelsCanvas: byId("labels-chart") });
 const analysis = new LossAnalysis({
-  projectId, content: byId("analysis-content"), canvas: byId("analysis-chart"), detail: byId("analysis-detail"),
-  fit: byId("analysis-fit"), explanation: byId("analysis-explanation"), withinTable: byId("within-table"),
+  projectId,
+  content: byId("analysis-content"),
+  canvas: byId("analysis-chart"),
+  detail: byId("analysis-detail"),
+  fit: byId("analysis-fit"),
+  explanation: byId("analysis-explanation"),
+  withinTable: byId("within-table"),
   offsetTable: byId("offset-table"),
 });
 const models = new ModelVersions({
-  projectId, table: byId("models-table"), empty: byId("models-empty"), message: byId("models-message"),
+  projectId,
+  table: byId("models-table"),
+  empty: byId("models-empty"),
+  message: byId("models-message"),
   onActivated: () => Promise.all([overview.refresh(), analysis.refresh()]).catch(report),
 });
 const history = new CycleHistory({
-  content: byId("history-content"), empty: byId("history-empty"), table: byId("history-table"),
-  pckCanvas: byId("history-pck-chart"), rankCanvas: byId("history-rank-chart"), valCanvas: byId("history-val-chart"),
-  scatterSelect: byId("scatter-cycle"), scatterCanvas: byId("scatter-chart"), scatterNote: byId("scatter-note"),
+  content: byId("history-content"),
+  empty: byId("history-empty"),
+  table: byId("history-table"),
+  pckCanvas: byId("history-pck-chart"),
+  rankCanvas: byId("history-rank-chart"),
+  valCanvas: byId("history-val-chart"),
+  scatterSelect: byId("scatter-cycle"),
+  scatterCanvas: byId("scatter-chart"),
+  scatterNote: byId("scatter-note"),
 });
 const progress = new CycleProgress({
-  phase: byId("progress-phase"), bar: byId("progress-bar"), step: byId("progress-step"), eta: byId("progress-eta"),
-  cancel: byId("cycle-cancel"), message: byId("progress-message"), lossCanvas: byId("loss-chart"),
-  lossBox: byId("loss-chart-box"), lossNote: byId("loss-chart-note"),
+  phase: byId("progress-phase"),
+  bar: byId("progress-bar"),
+  step: byId("progress-step"),
+  eta: byId("progress-eta"),
+  cancel: byId("cycle-cancel"),
+  message: byId("progress-message"),
+  lossCanvas: byId("loss-chart"),
+  lossBox: byId("loss-chart-box"),
+  lossNote: byId("loss-chart-note"),
   onFinished: () => refreshAll(),
 });
 
 new CycleForm({
-  projectId, form: byId("cycle-form"), strategies: config.strategies, models: config.models,
+  projectId,
+  form: byId("cycle-form"),
+  strategies: config.strategies,
+  models: config.models,
   message: byId("cycle-form-message"),
   onStarted: (cycle) => {
     progress.applySnapshot(cycle, progress.snapshotToken());
@@ -55,8 +78,13 @@ new CycleForm({
   },
 });
 new Uploader({
-  projectId, dropZone: byId("drop-zone"), input: byId("upload-files"), split: byId("upload-split"),
-  batchList: byId("upload-batches"), summary: byId("upload-summary"), report: byId("upload-report"),
+  projectId,
+  dropZone: byId("drop-zone"),
+  input: byId("upload-files"),
+  split: byId("upload-split"),
+  batchList: byId("upload-batches"),
+  summary: byId("upload-summary"),
+  report: byId("upload-report"),
   onUploaded: () => overview.refresh().catch(report),
 });
 
@@ -69,9 +97,9 @@ const refreshCycles = coalesced(async () => {
 });
 
 async function refreshAll() {
-  await Promise.all([
-    refreshCycles().then(() => models.refresh()), overview.refresh(), analysis.refresh(),
-  ]).catch(report);
+  await Promise.all([refreshCycles().then(() => models.refresh()), overview.refresh(), analysis.refresh()]).catch(
+    report,
+  );
 }
 
 let pollTimer = null;

@@ -11,7 +11,11 @@ export function element(tag, { text, className, attrs } = {}, children = []) {
 }
 
 export function row(cells) {
-  return element("tr", {}, cells.map((cell) => (cell instanceof Node ? element("td", {}, [cell]) : element("td", { text: cell }))));
+  return element(
+    "tr",
+    {},
+    cells.map((cell) => (cell instanceof Node ? element("td", {}, [cell]) : element("td", { text: cell }))),
+  );
 }
 
 export function showMessage(node, text, kind = "error") {

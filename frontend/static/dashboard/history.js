@@ -1,6 +1,6 @@
 // Every cycle of the project: a table, per-cycle charts of how well the ranking found the
 // failures, and for one chosen cycle the scatter of predicted against realized loss.
-import { getJson } from "./api.js";
+import { getJson } from "../shared/api.js";
 import { perCycleChart, scatterChart, setSeries } from "./charts.js";
 import { element, row } from "./elements.js";
 import { dateTime, number, percent } from "./format.js";
@@ -21,11 +21,24 @@ export class CycleHistory {
   render(cycles) {
     this.content.hidden = !cycles.length;
     this.empty.hidden = cycles.length > 0;
-    this.table.tBodies[0].replaceChildren(...cycles.map((cycle) => row([
-      String(cycle.index), cycle.strategy, cycle.state, String(cycle.budget), String(cycle.epochs), cycle.model,
-      String(cycle.metrics.labelled ?? 0), percent(cycle.metrics.pck_selected), number(cycle.metrics.spearman),
-      number(cycle.metrics.kendall), percent(cycle.metrics.val_pck), dateTime(cycle.finished_at),
-    ])));
+    this.table.tBodies[0].replaceChildren(
+      ...cycles.map((cycle) =>
+        row([
+          String(cycle.index),
+          cycle.strategy,
+          cycle.state,
+          String(cycle.budget),
+          String(cycle.epochs),
+          cycle.model,
+          String(cycle.metrics.labelled ?? 0),
+          percent(cycle.metrics.pck_selected),
+          number(cycle.metrics.spearman),
+          number(cycle.metrics.kendall),
+          percent(cycle.metrics.val_pck),
+          dateTime(cycle.finished_at),
+        ]),
+      ),
+    );
     const oldestFirst = [...cycles].reverse();
     setSeries(this.pckChart, pckSeries(oldestFirst));
     setSeries(this.rankChart, [
@@ -39,13 +52,20 @@ export class CycleHistory {
   fillScatterChoices(cycles) {
     const choices = cycles.filter((cycle) => cycle.state === "ready");
     const kept = this.scatterSelect.value;
-    const preferred = choices.find((cycle) => String(cycle.id) === kept)
-      || choices.find((cycle) => cycle.metrics.labelled > 0) || choices[0];
-    this.scatterSelect.replaceChildren(...choices.map((cycle) => {
-      const option = element("option", { text: `Cycle ${cycle.index} (${cycle.strategy}, ${cycle.metrics.labelled ?? 0} labelled)`, attrs: { value: String(cycle.id) } });
-      option.selected = cycle === preferred;
-      return option;
-    }));
+    const preferred =
+      choices.find((cycle) => String(cycle.id) === kept) ||
+      choices.find((cycle) => cycle.metrics.labelled > 0) ||
+      choices[0];
+    this.scatterSelect.replaceChildren(
+      ...choices.map((cycle) => {
+        const option = element("option", {
+          text: `Cycle ${cycle.index} (${cycle.strategy}, ${cycle.metrics.labelled ?? 0} labelled)`,
+          attrs: { value: String(cycle.id) },
+        });
+        option.selected = cycle === preferred;
+        return option;
+      }),
+    );
     this.scatterSelect.disabled = !choices.length;
     return this.loadScatter();
   }
@@ -81,10 +101,15 @@ function pointsOf(cycles, metric) {
 function pckSeries(cycles) {
   const strategies = [...new Set(cycles.map((c) => c.strategy))].filter((s) => s !== "random");
   const series = strategies.map((strategy, i) => ({
-    label: strategy, points: pointsOf(cycles.filter((c) => c.strategy === strategy), "pck_selected"),
+    label: strategy,
+    points: pointsOf(
+      cycles.filter((c) => c.strategy === strategy),
+      "pck_selected",
+    ),
     colour: SERIES_COLOURS[i % SERIES_COLOURS.length],
   }));
   const random = cycles.filter((c) => c.strategy === "random");
-  if (random.length) series.push({ label: "random baseline", points: pointsOf(random, "pck_selected"), colour: "grey", dashed: true });
+  if (random.length)
+    series.push({ label: "random baseline", points: pointsOf(random, "pck_selected"), colour: "grey", dashed: true });
   return series;
 }

@@ -1,5 +1,5 @@
 // The trained model versions and which one is in use: /predict/ and the next cycle's warm start read it.
-import { ApiError, getJson, postJson } from "./api.js";
+import { ApiError, getJson, postJson } from "../shared/api.js";
 import { element, row, showMessage } from "./elements.js";
 import { dateTime, percent } from "./format.js";
 
@@ -18,14 +18,25 @@ export class ModelVersions {
     const body = await getJson(`/projects/${this.projectId}/model-versions/`);
     this.table.hidden = !body.results.length;
     this.empty.hidden = body.results.length > 0;
-    this.table.tBodies[0].replaceChildren(...body.results.map((version) => row([
-      String(version.id), String(this.cycleIndexes.get(version.cycle) ?? "–"), version.model, percent(version.val_pck),
-      dateTime(version.created_at), version.is_active ? element("strong", { text: "Active" }) : this.activateButton(version),
-    ])));
+    this.table.tBodies[0].replaceChildren(
+      ...body.results.map((version) =>
+        row([
+          String(version.id),
+          String(this.cycleIndexes.get(version.cycle) ?? "–"),
+          version.model,
+          percent(version.val_pck),
+          dateTime(version.created_at),
+          version.is_active ? element("strong", { text: "Active" }) : this.activateButton(version),
+        ]),
+      ),
+    );
   }
 
   activateButton(version) {
-    const button = element("button", { text: "Use this model", attrs: { type: "button", "aria-label": `Use model version ${version.id}` } });
+    const button = element("button", {
+      text: "Use this model",
+      attrs: { type: "button", "aria-label": `Use model version ${version.id}` },
+    });
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {

@@ -1,5 +1,5 @@
 // The project at a glance: pool counts, labelled sets, the queue, the active model, labelling speed.
-import { getJson } from "./api.js";
+import { getJson } from "../shared/api.js";
 import { hourlyBarChart } from "./charts.js";
 import { element } from "./elements.js";
 import { hour, number, percent } from "./format.js";
@@ -28,19 +28,35 @@ export class Overview {
   render() {
     const { images, labelled, validation, active_model: model, labelling } = this.data;
     const tiles = [
-      ["Images", images.total, `pool ${images.by_split.pool} · train ${images.by_split.train} · val ${images.by_split.val}`],
-      ["By state", images.by_state.unlabelled, `unlabelled · ${images.by_state.queued} queued · ${images.by_state.labelled} labelled`],
+      [
+        "Images",
+        images.total,
+        `pool ${images.by_split.pool} · train ${images.by_split.train} · val ${images.by_split.val}`,
+      ],
+      [
+        "By state",
+        images.by_state.unlabelled,
+        `unlabelled · ${images.by_state.queued} queued · ${images.by_state.labelled} labelled`,
+      ],
       ["Labelled for training", labelled, "labelled images outside validation"],
       ["Validation set", validation, "labelled val images"],
       ["Queue", this.queue.open, `open · ${this.queue.leased} leased now · ${this.queue.done} done`],
-      ["Active model", model ? model.model : "none", model ? `cycle ${model.cycle_index ?? "–"} · val PCK ${percent(model.val_pck)}` : "no cycle has finished"],
+      [
+        "Active model",
+        model ? model.model : "none",
+        model ? `cycle ${model.cycle_index ?? "–"} · val PCK ${percent(model.val_pck)}` : "no cycle has finished",
+      ],
       ["Labels per hour", number(labelling.per_hour, 1), annotatorsLine(labelling)],
     ];
-    this.list.replaceChildren(...tiles.map(([name, value, detail]) => element("div", { className: "tile", attrs: { "data-tile": name } }, [
-      element("dt", { text: name }),
-      element("dd", { className: "value", text: value }),
-      element("dd", { className: "detail", text: detail }),
-    ])));
+    this.list.replaceChildren(
+      ...tiles.map(([name, value, detail]) =>
+        element("div", { className: "tile", attrs: { "data-tile": name } }, [
+          element("dt", { text: name }),
+          element("dd", { className: "value", text: value }),
+          element("dd", { className: "detail", text: detail }),
+        ]),
+      ),
+    );
     this.list.removeAttribute("aria-busy");
     this.labelsChart.data.labels = labelling.hours.map((h) => hour(h.start));
     this.labelsChart.data.datasets[0].data = labelling.hours.map((h) => h.labels);

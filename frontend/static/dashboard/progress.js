@@ -2,7 +2,7 @@
 // step, ETA, and the loss curves as they arrive. Events come from the socket; snapshots from
 // the API on every (re)connect. States only move forward, and a snapshot never overwrites
 // progress that an event newer than the snapshot's request already showed.
-import { ApiError, postJson } from "./api.js";
+import { ApiError, postJson } from "../shared/api.js";
 import { lossCurveChart } from "./charts.js";
 import { showMessage } from "./elements.js";
 import { duration } from "./format.js";
@@ -67,7 +67,9 @@ export class CycleProgress {
 
   startTracking(cycle) {
     this.cycle = { ...cycle };
-    this.chart.data.datasets.forEach((dataset) => { dataset.data = []; });
+    this.chart.data.datasets.forEach((dataset) => {
+      dataset.data = [];
+    });
     this.showCurve(false);
     showMessage(this.message, "");
   }
@@ -122,7 +124,10 @@ export class CycleProgress {
       this.applySnapshot(cycle, this.snapshotToken());
       showMessage(this.message, `Cycle ${cycle.index} is ${cycle.state}.`, "ok");
     } catch (error) {
-      showMessage(this.message, error instanceof ApiError ? `Not cancelled: ${error.message}` : `Not cancelled: ${error}`);
+      showMessage(
+        this.message,
+        error instanceof ApiError ? `Not cancelled: ${error.message}` : `Not cancelled: ${error}`,
+      );
     } finally {
       this.cancel.disabled = false;
     }
@@ -135,17 +140,26 @@ function describe(cycle, progress) {
   const scoring = progress.phase === "scoring" && steps > 0;
   const stepText = training
     ? `epoch ${progress.epoch} of ${progress.epochs}, step ${progress.step} of ${steps}`
-    : scoring ? `${progress.step} of ${steps} images scored` : "";
+    : scoring
+      ? `${progress.step} of ${steps} images scored`
+      : "";
   switch (cycle.state) {
     case "queued":
       return { value: 0, phase: "queued, waiting for a worker", step: "", eta: "" };
     case "training":
       return {
-        value: barValue(progress), phase: "training", step: training ? stepText : "starting…",
+        value: barValue(progress),
+        phase: "training",
+        step: training ? stepText : "starting…",
         eta: training && Number.isFinite(progress.eta_s) ? `· about ${duration(progress.eta_s)} left` : "",
       };
     case "scoring":
-      return { value: scoring ? barValue(progress) : TRAINING_SHARE, phase: "scoring the pool", step: scoring ? stepText : "", eta: "" };
+      return {
+        value: scoring ? barValue(progress) : TRAINING_SHARE,
+        phase: "scoring the pool",
+        step: scoring ? stepText : "",
+        eta: "",
+      };
     case "selecting":
       return { value: TRAINING_SHARE + SCORING_SHARE, phase: "selecting the images to label", step: "", eta: "" };
     case "ready":
@@ -164,6 +178,7 @@ function barValue(progress) {
     const done = ((progress.epoch - 1) * steps + progress.step) / (progress.epochs * steps);
     return Math.round(done * TRAINING_SHARE);
   }
-  if (progress.phase === "scoring" && steps) return TRAINING_SHARE + Math.round((progress.step / steps) * SCORING_SHARE);
+  if (progress.phase === "scoring" && steps)
+    return TRAINING_SHARE + Math.round((progress.step / steps) * SCORING_SHARE);
   return 0;
 }

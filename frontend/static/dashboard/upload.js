@@ -1,7 +1,7 @@
 // Upload by drag and drop or file picker, in batches through the REST clients' endpoint,
 // with a progress bar per batch (XMLHttpRequest upload events; fetch has none) and the
 // server's per-file report.
-import { csrfToken, messageOf } from "./api.js";
+import { API_ROOT, csrfToken, errorMessage, parseBody } from "../shared/api.js";
 import { element } from "./elements.js";
 
 const FILES_PER_BATCH = 20;
@@ -51,15 +51,29 @@ export class Uploader {
 
   addBatchRow(files) {
     this.batchCount += 1;
-    const bar = element("div", { className: "progressbar small", attrs: {
-      role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0",
-      "aria-label": `Batch ${this.batchCount}`,
-    } }, [element("div", { className: "fill" })]);
+    const bar = element(
+      "div",
+      {
+        className: "progressbar small",
+        attrs: {
+          role: "progressbar",
+          "aria-valuemin": "0",
+          "aria-valuemax": "100",
+          "aria-valuenow": "0",
+          "aria-label": `Batch ${this.batchCount}`,
+        },
+      },
+      [element("div", { className: "fill" })],
+    );
     const status = element("span", { className: "batch-status", text: "waiting" });
     const bytes = files.reduce((sum, file) => sum + file.size, 0);
     const item = element("li", { className: "batch" }, [
-      element("span", { className: "batch-name", text: `Batch ${this.batchCount}: ${files.length} file${files.length === 1 ? "" : "s"}, ${megabytes(bytes)}` }),
-      bar, status,
+      element("span", {
+        className: "batch-name",
+        text: `Batch ${this.batchCount}: ${files.length} file${files.length === 1 ? "" : "s"}, ${megabytes(bytes)}`,
+      }),
+      bar,
+      status,
     ]);
     this.batchList.append(item);
     return { files, bar, status, item };
@@ -71,14 +85,16 @@ export class Uploader {
       for (const file of batch.files) form.append("files", file, file.name);
       form.append("split", split);
       const xhr = new XMLHttpRequest();
-      xhr.open("POST", `/api/v1/projects/${this.projectId}/images/`);
+      xhr.open("POST", `${API_ROOT}/projects/${this.projectId}/images/`);
       xhr.setRequestHeader("X-CSRFToken", csrfToken());
       xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.addEventListener("progress", (event) => {
         if (event.lengthComputable) setBar(batch.bar, (event.loaded / event.total) * 100);
       });
-      xhr.upload.addEventListener("load", () => { batch.status.textContent = "checking the files…"; });
-      xhr.addEventListener("load", () => resolve(this.finish(batch, xhr.status, parse(xhr.responseText))));
+      xhr.upload.addEventListener("load", () => {
+        batch.status.textContent = "checking the files…";
+      });
+      xhr.addEventListener("load", () => resolve(this.finish(batch, xhr.status, parseBody(xhr.responseText))));
       xhr.addEventListener("error", () => resolve(this.finish(batch, 0, null)));
       batch.status.textContent = "uploading…";
       xhr.send(form);
@@ -91,8 +107,9 @@ export class Uploader {
     if (!results) {
       this.totals.failed += batch.files.length;
       batch.item.dataset.outcome = "failed";
-      batch.status.textContent = `failed: ${messageOf(status, body)}`;
-      for (const file of batch.files) this.addReportRow({ name: file.name, status: "failed", reason: messageOf(status, body) });
+      const reason = errorMessage(status, body);
+      batch.status.textContent = `failed: ${reason}`;
+      for (const file of batch.files) this.addReportRow({ name: file.name, status: "failed", reason });
     } else {
       const counts = { created: 0, duplicate: 0, rejected: 0 };
       for (const result of results) {
@@ -108,9 +125,15 @@ export class Uploader {
 
   addReportRow(result) {
     this.report.hidden = false;
-    const reason = result.reason || (result.status === "duplicate" && result.id ? `already stored as image ${result.id}` : "");
-    const statusCell = element("td", { className: `result ${result.status}`, text: STATUS_WORDS[result.status] || result.status });
-    this.report.tBodies[0].append(element("tr", {}, [element("td", { text: result.name }), statusCell, element("td", { text: reason })]));
+    const reason =
+      result.reason || (result.status === "duplicate" && result.id ? `already stored as image ${result.id}` : "");
+    const statusCell = element("td", {
+      className: `result ${result.status}`,
+      text: STATUS_WORDS[result.status] || result.status,
+    });
+    this.report.tBodies[0].append(
+      element("tr", {}, [element("td", { text: result.name }), statusCell, element("td", { text: reason })]),
+    );
   }
 }
 
@@ -135,14 +158,6 @@ function setBar(bar, value) {
   const rounded = Math.round(value);
   bar.setAttribute("aria-valuenow", String(rounded));
   bar.firstElementChild.style.width = `${rounded}%`;
-}
-
-function parse(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }
 
 function megabytes(bytes) {
