@@ -1,17 +1,30 @@
-"""API errors DRF does not ship, and one JSON error shape for every failure (database down included)."""
+"""One JSON error shape for every failure: domain errors, DRF's own, and the database being down."""
+
 import logging
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from alweb import errors
+
 logger = logging.getLogger(__name__)
+
+# The HTTP status of each domain error; InvalidInput is a 400 with DRF's field-error body.
+DOMAIN_STATUS = {
+    errors.Refused: status.HTTP_400_BAD_REQUEST,
+    errors.NotAllowed: status.HTTP_403_FORBIDDEN,
+    errors.NotFound: status.HTTP_404_NOT_FOUND,
+    errors.Conflict: status.HTTP_409_CONFLICT,
+    errors.PreconditionFailed: status.HTTP_412_PRECONDITION_FAILED,
+    errors.PreconditionRequired: status.HTTP_428_PRECONDITION_REQUIRED,
+}
 
 
 def exception_handler(exc, context):
-    """Render DRF errors as DRF does; turn a lost database connection into a 503."""
+    """Render domain and DRF errors as DRF does; turn a lost database connection into a 503."""
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc)
         return Response(
@@ -21,21 +34,15 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, DatabaseError):
         return None
+    if isinstance(exc, errors.DomainError):
+        exc = as_api_exception(exc)
     return drf_exception_handler(exc, context)
 
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
 
-
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The resource changed since you read it."
-    default_code = "precondition_failed"
-
-
-class PreconditionRequired(APIException):
-    status_code = status.HTTP_428_PRECONDITION_REQUIRED
-    default_detail = "Send If-Match with the ETag you read."
-    default_code = "precondition_required"
+def as_api_exception(error: errors.DomainError) -> APIException:
+    """The DRF exception that renders a domain error with its status and body."""
+    if isinstance(error, errors.InvalidInput):
+        return ValidationError(error.detail)
+    api_exception = APIException(error.detail)
+    api_exception.status_code = next(code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind))
+    return api_exception

@@ -3,8 +3,8 @@ from django.db import transaction
 
 from alweb.annotations.models import Annotation, AnnotationRevision
 from alweb.annotations.validation import validate_keypoints
-from alweb.api_errors import PreconditionFailed, PreconditionRequired
-from alweb.cycles.outcomes import dispatch_outcome
+from alweb.cycles.dispatch import enqueue_label_outcome_record
+from alweb.errors import PreconditionFailed, PreconditionRequired
 from alweb.images.models import Image
 from alweb.queue.services import entry_complete_for_image
 
@@ -43,5 +43,5 @@ def annotation_save(*, image: Image, user, keypoints: list, if_match: str | None
     # cycle's ranking found the model's failures.
     entry = entry_complete_for_image(image=image, user=user)
     if entry is not None:
-        dispatch_outcome(entry.id)
+        enqueue_label_outcome_record(entry.id)
     return annotation, created

@@ -1,16 +1,16 @@
 """Checks that a label fits its project's skeleton and its image."""
 import math
 
-from rest_framework.exceptions import ValidationError
+from alweb.errors import InvalidInput
 
 VISIBILITY_VALUES = (0, 1, 2)
 
 
 def validate_keypoints(*, keypoints: list, num_keypoints: int, width: int, height: int) -> list[list[float]]:
-    """Return the label as [[x, y, v], ...] or raise ValidationError naming the bad point."""
+    """Return the label as [[x, y, v], ...] or raise InvalidInput naming the bad point."""
     if not isinstance(keypoints, list) or len(keypoints) != num_keypoints:
         got = len(keypoints) if isinstance(keypoints, list) else type(keypoints).__name__
-        raise ValidationError({"keypoints": f"Expected {num_keypoints} keypoints, got {got}."})
+        raise InvalidInput({"keypoints": f"Expected {num_keypoints} keypoints, got {got}."})
     cleaned = []
     for index, point in enumerate(keypoints):
         cleaned.append(_validate_point(index=index, point=point, width=width, height=height))
@@ -20,14 +20,14 @@ def validate_keypoints(*, keypoints: list, num_keypoints: int, width: int, heigh
 def _validate_point(*, index: int, point, width: int, height: int) -> list[float]:
     where = f"keypoints[{index}]"
     if not isinstance(point, list) or len(point) != 3:
-        raise ValidationError({"keypoints": f"{where} must be [x, y, v]."})
+        raise InvalidInput({"keypoints": f"{where} must be [x, y, v]."})
     x, y, v = point
     if not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in (x, y, v)):
-        raise ValidationError({"keypoints": f"{where} must hold numbers."})
+        raise InvalidInput({"keypoints": f"{where} must hold numbers."})
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise ValidationError({"keypoints": f"{where} has a coordinate that is not finite."})
+        raise InvalidInput({"keypoints": f"{where} has a coordinate that is not finite."})
     if v not in VISIBILITY_VALUES or int(v) != v:
-        raise ValidationError({"keypoints": f"{where} visibility must be 0, 1 or 2 (COCO), got {v}."})
+        raise InvalidInput({"keypoints": f"{where} visibility must be 0, 1 or 2 (COCO), got {v}."})
     if not (0 <= x <= width and 0 <= y <= height):
-        raise ValidationError({"keypoints": f"{where} ({x}, {y}) lies outside the {width}x{height} image."})
+        raise InvalidInput({"keypoints": f"{where} ({x}, {y}) lies outside the {width}x{height} image."})
     return [float(x), float(y), int(v)]

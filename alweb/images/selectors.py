@@ -4,7 +4,6 @@ from django.db.models import Count, QuerySet
 from alweb.images.models import Image
 from alweb.projects.models import Project
 
-
 LISTED_FIELDS = ("id", "name", "width", "height", "sha256", "split", "state", "project_id")
 
 

@@ -8,9 +8,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from rest_framework import status
-from rest_framework.exceptions import APIException
 
+from alweb.errors import Refused
 from alweb.images.archives import archive_kind, is_zip, member_read, zip_open
 from alweb.images.decoding import DecodedImage, Rejected, decode_upload, size_check
 from alweb.images.models import Image
@@ -33,9 +32,8 @@ class IngestResult:
     image: Image | None = None
 
 
-class TooManyFiles(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "too_many_files"
+class TooManyFiles(Refused):
+    """More files (archive members included) than one request may hold."""
 
 
 @dataclass

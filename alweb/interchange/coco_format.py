@@ -3,9 +3,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from rest_framework.exceptions import ValidationError
-
 from alweb.annotations.validation import validate_keypoints
+from alweb.errors import InvalidInput
 
 MAX_ERRORS = 20
 MAX_NAME_LENGTH = 255
@@ -45,11 +44,11 @@ class _Errors:
 
     def raise_if_any(self) -> None:
         if self.messages:
-            raise ValidationError({self.field_name: self.messages})
+            raise InvalidInput({self.field_name: self.messages})
 
 
 def coco_parse(*, raw: bytes, num_keypoints: int, field_name: str = "annotations") -> CocoDocument:
-    """Return the document's images and one label per image, or raise ValidationError listing what is wrong."""
+    """Return the document's images and one label per image, or raise InvalidInput listing what is wrong."""
     errors = _Errors(field_name)
     document = _load_json(raw=raw, field_name=field_name)
     for key in ("images", "annotations"):
@@ -100,9 +99,9 @@ def _load_json(*, raw: bytes, field_name: str) -> dict:
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ValidationError({field_name: "The file is not valid JSON."}) from None
+        raise InvalidInput({field_name: "The file is not valid JSON."}) from None
     if not isinstance(document, dict):
-        raise ValidationError({field_name: "A COCO keypoints file is a JSON object with images and annotations."})
+        raise InvalidInput({field_name: "A COCO keypoints file is a JSON object with images and annotations."})
     return document
 
 
@@ -187,7 +186,7 @@ def _check_annotation(
     points = [flat[i:i + 3] for i in range(0, len(flat), 3)]
     try:
         cleaned = _points_within(points, image=image, num_keypoints=num_keypoints)
-    except ValidationError as error:
+    except InvalidInput as error:
         errors.add(f"{where} ({image.file_name}): {first_message(error)}")
         return None
     return CocoLabel(annotation_id=annotation["id"], points=cleaned)
@@ -203,13 +202,13 @@ def _points_within(points: list, *, image: CocoImage, num_keypoints: int) -> lis
     for width, height in ((image.width, image.height), (image.height, image.width)):
         try:
             return validate_keypoints(keypoints=points, num_keypoints=num_keypoints, width=width, height=height)
-        except ValidationError as error:
+        except InvalidInput as error:
             first_error = first_error or error
     raise first_error
 
 
-def first_message(error: ValidationError) -> str:
-    """The first message of a ValidationError, whatever shape its detail has."""
+def first_message(error: InvalidInput) -> str:
+    """The first message of a InvalidInput, whatever shape its detail has."""
     detail = error.detail
     if isinstance(detail, dict):
         detail = next(iter(detail.values()))

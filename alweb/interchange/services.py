@@ -8,10 +8,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from PIL import ExifTags
 from PIL import Image as PILImage
-from rest_framework.exceptions import ValidationError
 
 from alweb.annotations.services import annotation_save
 from alweb.annotations.validation import validate_keypoints
+from alweb.errors import InvalidInput
 from alweb.images.archives import is_zip, member_read, zip_open
 from alweb.images.decoding import Rejected
 from alweb.images.models import Image
@@ -72,21 +72,21 @@ def coco_import(*, project: Project, user, annotations: bytes, images_archive: B
 def _archive_holds_all(archive: BinaryIO, *, document: CocoDocument) -> None:
     """Check, before anything is stored, that the archive is a zip naming every image of the file."""
     if not is_zip(archive.read(4)):
-        raise ValidationError({"images": "Send the images as one zip archive."})
+        raise InvalidInput({"images": "Send the images as one zip archive."})
     archive.seek(0)
     try:
         opened, members = zip_open(archive)
     except Rejected as error:
-        raise ValidationError({"images": error.reason}) from None
+        raise InvalidInput({"images": error.reason}) from None
     opened.close()
     archive.seek(0)
     names = Counter(info.filename for info in members)
     repeated = sorted(name for name, count in names.items() if count > 1)
     if repeated:
-        raise ValidationError({"images": f"The archive holds several members named {_some(repeated)}."})
+        raise InvalidInput({"images": f"The archive holds several members named {_some(repeated)}."})
     missing = [image.file_name for image in document.images if image.file_name not in names]
     if missing:
-        raise ValidationError({"images": f"The archive lacks {len(missing)} image(s) of the file: {_some(missing)}."})
+        raise InvalidInput({"images": f"The archive lacks {len(missing)} image(s) of the file: {_some(missing)}."})
 
 
 def _images_from_archive(
@@ -95,12 +95,12 @@ def _images_from_archive(
     try:
         results = images_ingest(project=project, files=[("images.zip", archive)])
     except TooManyFiles as error:
-        raise ValidationError({"images": f"{error.detail} For a larger set, upload the images first "
+        raise InvalidInput({"images": f"{error.detail} For a larger set, upload the images first "
                                          "(python -m alweb.client upload) and import the COCO file alone."}) from None
     written.extend(result.image.file.name for result in results if result.status == CREATED)
     rejected = [f"{result.name}: {result.reason}" for result in results if result.status == REJECTED]
     if rejected:
-        raise ValidationError({"images": [f"{len(rejected)} file(s) of the archive were rejected; nothing was stored.",
+        raise InvalidInput({"images": [f"{len(rejected)} file(s) of the archive were rejected; nothing was stored.",
                                           *rejected[:MAX_ERRORS]]})
     report.images_created = sum(result.status == CREATED for result in results)
     report.images_duplicate = sum(result.status == DUPLICATE for result in results)
@@ -116,11 +116,11 @@ def _images_in_project(project: Project, *, document: CocoDocument) -> dict[str,
             ids_by_name.setdefault(name, []).append(image_id)
     missing = sorted(wanted - ids_by_name.keys())
     if missing:
-        raise ValidationError({"images": f"The project has no image named {_some(missing)}; "
+        raise InvalidInput({"images": f"The project has no image named {_some(missing)}; "
                                          "upload them first or send them as a zip in 'images'."})
     ambiguous = sorted(name for name, ids in ids_by_name.items() if len(ids) > 1)
     if ambiguous:
-        raise ValidationError({"images": f"Several of the project's images are named {_some(ambiguous)}; "
+        raise InvalidInput({"images": f"Several of the project's images are named {_some(ambiguous)}; "
                                          "send the images as a zip in 'images' instead."})
     stored = Image.objects.select_related("project").in_bulk([ids[0] for ids in ids_by_name.values()])
     return {name: stored[ids[0]] for name, ids in ids_by_name.items()}
@@ -147,7 +147,7 @@ def _labels_checked(
                 points = validate_keypoints(
                     keypoints=label.points, num_keypoints=num_keypoints, width=image.width, height=image.height
                 )
-            except ValidationError as error:
+            except InvalidInput as error:
                 problem = f"annotation {label.annotation_id}: {first_message(error)}"
         if problem:
             errors.append(f"{coco_image.file_name}: {problem}")
@@ -156,7 +156,7 @@ def _labels_checked(
         if len(errors) >= MAX_ERRORS:
             break
     if errors:
-        raise ValidationError({"annotations": errors})
+        raise InvalidInput({"annotations": errors})
     return labels
 
 

@@ -1,6 +1,7 @@
 """Who may see and change what. Outsiders get 404 so that existence is never revealed."""
-from rest_framework.exceptions import NotFound, PermissionDenied
-
+from alweb.cycles.models import Cycle, ModelVersion
+from alweb.errors import NotAllowed, NotFound
+from alweb.images.models import Image
 from alweb.projects.models import Membership, Project
 
 
@@ -22,14 +23,12 @@ def project_for_admin(*, user, project_id: int) -> Project:
     """The project if the user administers it; 404 for outsiders, 403 for annotators."""
     membership = membership_for(user=user, project_id=project_id)
     if not membership.is_admin:
-        raise PermissionDenied("Only the project's admins may do this.")
+        raise NotAllowed("Only the project's admins may do this.")
     return membership.project
 
 
 def image_for_member(*, user, image_id: int):
     """An image of a project the user belongs to, or 404."""
-    from alweb.images.models import Image
-
     image = Image.objects.select_related("project").filter(pk=image_id, project__memberships__user_id=user.pk).first()
     if image is None:
         raise NotFound("No such image.")
@@ -43,8 +42,6 @@ def is_member(*, user, project_id: int) -> bool:
 
 def cycle_for_member(*, user, cycle_id: int, admin: bool = False):
     """A cycle of a project the user belongs to (administers, with admin=True), or 404 / 403."""
-    from alweb.cycles.models import Cycle
-
     cycle = Cycle.objects.filter(pk=cycle_id).first()
     if cycle is None:
         raise NotFound("No such cycle.")
@@ -55,8 +52,6 @@ def cycle_for_member(*, user, cycle_id: int, admin: bool = False):
 
 def model_version_for_admin(*, user, version_id: int):
     """A model version of a project the user administers, or 404 / 403."""
-    from alweb.cycles.models import ModelVersion
-
     version = ModelVersion.objects.filter(pk=version_id).first()
     if version is None:
         raise NotFound("No such model version.")

@@ -1,9 +1,8 @@
 """Everything that writes projects and memberships."""
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from rest_framework.exceptions import ValidationError
 
-from alweb.api_errors import Conflict
+from alweb.errors import Conflict, InvalidInput
 from alweb.projects.models import Membership, Project
 from alweb.projects.skeleton_validation import validate_skeleton
 from ml.skeletons import PRESETS
@@ -53,7 +52,7 @@ def membership_set(*, project: Project, username: str, role: str) -> tuple[Membe
     """Add a user to the project or change their role; returns (membership, created)."""
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise ValidationError({"username": "No user with that username."})
+        raise InvalidInput({"username": "No user with that username."})
     membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
     if membership is None:
         return Membership.objects.create(project=project, user=user, role=role), True

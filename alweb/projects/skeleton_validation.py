@@ -1,21 +1,21 @@
 """Validation of a project's skeleton: keypoint names, edges and flip pairs."""
-from rest_framework.exceptions import ValidationError
+from alweb.errors import InvalidInput
 
 MAX_KEYPOINTS = 100
 
 
 def validate_skeleton(*, keypoints: list[str], edges: list[list[int]], flip_pairs: list[list[int]]) -> None:
-    """Raise ValidationError naming the first problem with the skeleton."""
+    """Raise InvalidInput naming the first problem with the skeleton."""
     if not keypoints:
-        raise ValidationError({"keypoints": "A skeleton needs at least one keypoint."})
+        raise InvalidInput({"keypoints": "A skeleton needs at least one keypoint."})
     if len(keypoints) > MAX_KEYPOINTS:
-        raise ValidationError({"keypoints": f"At most {MAX_KEYPOINTS} keypoints."})
+        raise InvalidInput({"keypoints": f"At most {MAX_KEYPOINTS} keypoints."})
     if len(set(keypoints)) != len(keypoints):
-        raise ValidationError({"keypoints": "Keypoint names must be unique."})
+        raise InvalidInput({"keypoints": "Keypoint names must be unique."})
     for field, pairs in (("edges", edges), ("flip_pairs", flip_pairs)):
         for pair in pairs:
             if len(pair) != 2 or not all(0 <= i < len(keypoints) for i in pair) or pair[0] == pair[1]:
-                raise ValidationError({field: f"{pair} must be two different keypoint indices below {len(keypoints)}."})
+                raise InvalidInput({field: f"{pair} must be two different keypoint indices below {len(keypoints)}."})
     flipped = [i for pair in flip_pairs for i in pair]
     if len(set(flipped)) != len(flipped):
-        raise ValidationError({"flip_pairs": "A keypoint can be in at most one flip pair."})
+        raise InvalidInput({"flip_pairs": "A keypoint can be in at most one flip pair."})

@@ -6,10 +6,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
-from alweb.api_errors import Conflict
 from alweb.cycles.models import Cycle
+from alweb.errors import Conflict, NotFound
 from alweb.images.models import Image
 from alweb.projects.models import Membership, Project
 from alweb.queue import selectors
@@ -230,6 +229,11 @@ def entry_complete_for_image(*, image: Image, user) -> QueueEntry | None:
     entry.save(update_fields=["state", "completed_at", "lease_id", "leased_by", "lease_expires_at"])
     _announce_counts(project=image.project)
     return entry
+
+
+def entry_outcome_save(*, entry_id: int, realized_loss: float, pck: float | None) -> None:
+    """Record how wrong the cycle's model was on the image once a person labelled it."""
+    QueueEntry.objects.filter(pk=entry_id).update(realized_loss=realized_loss, pck=pck)
 
 
 def _announce_counts(*, project: Project) -> None:

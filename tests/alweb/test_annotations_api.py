@@ -78,11 +78,11 @@ def test_bad_labels_are_rejected_and_nothing_is_stored(annotator_client, image, 
 
 
 def test_non_finite_coordinates_are_rejected_by_the_service(annotator_user, image):
-    from rest_framework.exceptions import ValidationError
+    from alweb.errors import InvalidInput
 
     from alweb.annotations.services import annotation_save
 
-    with pytest.raises(ValidationError, match="not finite"):
+    with pytest.raises(InvalidInput, match="not finite"):
         annotation_save(image=image, user=annotator_user, keypoints=[[math.nan, 1.0, 2]] + label()[1:], if_match=None)
 
 
