@@ -24,6 +24,7 @@ from PIL import Image  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from ml.models import PRESETS, create_model  # noqa: E402
+from ml.precision import autocast_for  # noqa: E402
 from ml.score import score_pool  # noqa: E402
 from ml.synthetic import generate  # noqa: E402
 
@@ -77,7 +78,14 @@ def main() -> None:
             module.train()
     size = model.config.input_size
     x = torch.randn(args.batch_size, 3, size, size, device=device)
-    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if args.bf16 else contextlib.nullcontext())
+    # On a GPU, --bf16 times the forward in the precision score_pool always uses there; on a CPU,
+    # where the library stays in float32, it shows what bf16 autocast would give.
+    if not args.bf16:
+        autocast = contextlib.nullcontext()
+    elif device.type == "cuda":
+        autocast = autocast_for(device)
+    else:
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16)
 
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
         model(x[:1])

@@ -1,6 +1,5 @@
 """Score a labelled dataset: the pool scores plus each image's true heatmap loss."""
 import collections
-import contextlib
 from dataclasses import dataclass
 from typing import Union
 
@@ -11,6 +10,7 @@ from torch.utils.data import DataLoader
 from ml.data import KeypointDataset
 from ml.losses import per_image_heatmap_loss
 from ml.models import PoseModel
+from ml.precision import autocast_for
 from ml.score import PoolScores, summarise_output
 
 
@@ -29,8 +29,7 @@ def evaluate(model: PoseModel, dataset: KeypointDataset, *, device: Union[str, t
     device = torch.device(device)
     model.eval().to(device)
     stride = dataset.input_size / dataset.heatmap_size
-    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
-                else contextlib.nullcontext())
+    autocast = autocast_for(device)
     parts: dict[str, list[torch.Tensor]] = collections.defaultdict(list)
     with torch.inference_mode():
         for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):

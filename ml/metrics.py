@@ -1,4 +1,4 @@
-"""Pose accuracy (PCK, PCKh, the LSP torso normaliser) and rank correlations.
+"""Pose accuracy (PCK, PCKh, the LSP torso normaliser and its fallback) and rank correlations.
 
 Keypoint arrays are [N, K, 2] (x, y in pixels), visibility is [N, K] in the COCO
 convention (0 unlabelled, 1 occluded, 2 visible); only joints with v > 0 are scored.
@@ -59,6 +59,21 @@ def torso_size(gt: np.ndarray, visibility: np.ndarray, skeleton: Skeleton) -> np
     return np.where(np.isnan(primary), fallback, primary)
 
 
+def pck_normaliser(gt: np.ndarray, visibility: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """PCK normaliser per image [N]: `torso_size` where the skeleton names both shoulders and
+    both hips, else the extent of each image's labelled points.
+
+    The extent is the longer side of the labelled points' bounding box, NaN for fewer than two
+    labelled points; it lets a project with its own skeleton (a hand, an animal) still get a
+    PCK that scales with the object. The choice is per skeleton, not per image: an image whose
+    torso is unlabelled keeps torso_size's NaN, so one figure never mixes two normalisers.
+    """
+    joints = [_find_joint(skeleton, side, part) for side in ("left", "right") for part in ("shoulder", "hip")]
+    if None in joints:
+        return _labelled_extent(gt, visibility)
+    return torso_size(gt, visibility, skeleton)
+
+
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman rank correlation; NaN for fewer than 2 values, constant input or any NaN."""
     a, b = _paired(a, b)
@@ -102,10 +117,30 @@ def _diagonal(gt, visibility, skeleton: Skeleton, *, shoulder: str, hip: str) ->
 
 
 def _joint_index(skeleton: Skeleton, side: str, part: str) -> int:
+    index = _find_joint(skeleton, side, part)
+    if index is None:
+        raise ValueError(f"skeleton has no {side} {part}: {skeleton.keypoints}")
+    return index
+
+
+def _find_joint(skeleton: Skeleton, side: str, part: str) -> int | None:
+    """Index of e.g. the left shoulder under LSP ("l-shoulder") or COCO ("left_shoulder") naming."""
     for name in (f"{side[0]}-{part}", f"{side}_{part}"):
         if name in skeleton.keypoints:
             return skeleton.keypoints.index(name)
-    raise ValueError(f"skeleton has no {side} {part}: {skeleton.keypoints}")
+    return None
+
+
+def _labelled_extent(gt: np.ndarray, visibility: np.ndarray) -> np.ndarray:
+    """Longer side of each image's labelled points' bounding box [N]; NaN under two labelled points."""
+    gt = np.asarray(gt, dtype=np.float64)
+    labelled = (np.asarray(visibility) > 0)[..., None]
+    # Unlabelled joints get +-inf so that they never set the box; an image without labelled
+    # joints ends up with -inf, replaced by NaN below like one with a single joint.
+    upper = np.where(labelled, gt, -np.inf).max(axis=1)
+    lower = np.where(labelled, gt, np.inf).min(axis=1)
+    extent = (upper - lower).max(axis=-1)
+    return np.where(labelled.sum(axis=(1, 2)) > 1, extent, np.nan)
 
 
 def _paired(a, b) -> tuple[np.ndarray, np.ndarray]:

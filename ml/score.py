@@ -1,6 +1,5 @@
 """Score an unlabelled pool: predicted loss, keypoints, confidence, features and heatmap entropy."""
 import collections
-import contextlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +11,7 @@ import torch
 
 from ml.decode import decode_heatmaps, to_original
 from ml.models import PoseModel, PoseOutput
+from ml.precision import autocast_for
 from ml.preprocess import ImageSource, letterbox, load_image, to_input
 from ml.strategies import multipeak_entropy
 from ml.targets import DEFAULT_PEAK
@@ -82,8 +82,7 @@ def score_pool(model: PoseModel, images: Iterable[ImageSource], *, device: Union
     input_size = input_size or model.config.input_size
     stride = input_size / (input_size // 4)
     model.eval().to(device)
-    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
-                else contextlib.nullcontext())
+    autocast = autocast_for(device)
     parts: dict[str, list[torch.Tensor]] = collections.defaultdict(list)
     done = 0
     with torch.inference_mode():

@@ -1,7 +1,12 @@
-"""Active-learning selection strategies behind one registry.
+"""Active-learning strategies: the table people choose from, and the selectors behind it.
 
-`select(name, budget=..., <inputs>)` returns pool indices [budget] (int64), most
-informative first. Each strategy declares the per-image inputs it reads:
+`STRATEGY_SPECS` is the one home of the strategy table: for each user-facing strategy,
+the selector that ranks the pool and the objective and head its loss head trains with.
+The web service, its dashboard and the experiments all read it.
+
+`select(name, budget=..., <inputs>)` runs the selector `name` of `SELECTORS` and returns
+pool indices [budget] (int64), most informative first. Each selector declares the
+per-image inputs it reads:
 
 - random: none (any given array fixes the pool size)
 - coreset: features [N, D], optionally labelled_features [M, D]
@@ -22,6 +27,43 @@ _DISTANCE_BLOCK = 1 << 24
 
 
 @dataclass(frozen=True)
+class StrategySpec:
+    """One strategy an admin or an experiment can choose."""
+
+    name: str        # user-facing id, stored on a cycle
+    selector: str    # key in SELECTORS
+    objective: str   # loss-head objective, as ml.train.TrainConfig.objective takes it
+    head: str        # loss-head variant in ml.models: "gap" or "conv"
+    label: str       # short name for people
+
+
+# In the order people should see them: the paper's recommendation first, then its conv-head
+# variant and the original Learning Loss, then the baselines. Random, core-set and entropy do
+# not read the head, but train it with LL++ on the gap head anyway so that their pose
+# networks see exactly the training ll_plus_plus's does.
+STRATEGY_SPECS: dict[str, StrategySpec] = {
+    spec.name: spec
+    for spec in (
+        StrategySpec("ll_plus_plus", "ll_plus_plus", "ll_plus_plus", "gap", "LearningLoss++ (LL++)"),
+        StrategySpec("ll_plus_plus_conv", "ll_plus_plus", "ll_plus_plus", "conv",
+                     "LL++ with the multi-scale conv head"),
+        StrategySpec("learning_loss", "learning_loss", "learning_loss", "gap", "Learning Loss"),
+        StrategySpec("random", "random", "ll_plus_plus", "gap", "Random"),
+        StrategySpec("coreset", "coreset", "ll_plus_plus", "gap", "Core-set"),
+        StrategySpec("multipeak_entropy", "multipeak_entropy", "ll_plus_plus", "gap", "Multi-peak heatmap entropy"),
+    )
+}
+DEFAULT_STRATEGY = "ll_plus_plus"
+
+
+def strategy_spec(name: str) -> StrategySpec:
+    """The spec of strategy `name`; KeyError naming the known strategies otherwise."""
+    if name not in STRATEGY_SPECS:
+        raise KeyError(f"unknown strategy {name!r}; known: {', '.join(STRATEGY_SPECS)}")
+    return STRATEGY_SPECS[name]
+
+
+@dataclass(frozen=True)
 class Pool:
     """The per-image inputs of one selection; `size` is N."""
 
@@ -33,7 +75,7 @@ class Pool:
 
 
 @dataclass(frozen=True)
-class Strategy:
+class Selector:
     needs: tuple[str, ...]
     choose: Callable[[Pool, int, int], np.ndarray]  # (pool, budget, seed) -> indices [budget]
 
@@ -48,18 +90,19 @@ def select(
     heatmap_entropy: np.ndarray | None = None,
     seed: int = 0,
 ) -> np.ndarray:
-    """Pick min(budget, N) distinct pool indices [budget] (int64), most informative first."""
-    if name not in STRATEGIES:
-        raise KeyError(f"unknown strategy {name!r}; known: {', '.join(sorted(STRATEGIES))}")
-    strategy = STRATEGIES[name]
+    """Pick min(budget, N) distinct pool indices [budget] (int64) with selector `name`, most
+    informative first."""
+    if name not in SELECTORS:
+        raise KeyError(f"unknown selector {name!r}; known: {', '.join(sorted(SELECTORS))}")
+    selector = SELECTORS[name]
     per_image = {"predicted_loss": predicted_loss, "features": features, "heatmap_entropy": heatmap_entropy}
-    missing = [need for need in strategy.needs if per_image[need] is None]
+    missing = [need for need in selector.needs if per_image[need] is None]
     if missing:
-        raise ValueError(f"strategy {name!r} needs {', '.join(missing)}")
+        raise ValueError(f"selector {name!r} needs {', '.join(missing)}")
     if budget < 0:
         raise ValueError(f"budget must be >= 0, got {budget}")
     pool = Pool(size=_pool_size(per_image), labelled_features=labelled_features, **per_image)
-    chosen = strategy.choose(pool, min(int(budget), pool.size), seed)
+    chosen = selector.choose(pool, min(int(budget), pool.size), seed)
     return np.asarray(chosen, dtype=np.int64)
 
 
@@ -177,10 +220,10 @@ def _choose_by_entropy(pool: Pool, budget: int, seed: int) -> np.ndarray:
     return highest_first(pool.heatmap_entropy, budget)
 
 
-STRATEGIES: dict[str, Strategy] = {
-    "random": Strategy((), _choose_random),
-    "coreset": Strategy(("features",), _choose_coreset),
-    "learning_loss": Strategy(("predicted_loss",), _choose_by_predicted_loss),
-    "ll_plus_plus": Strategy(("predicted_loss",), _choose_by_predicted_loss),
-    "multipeak_entropy": Strategy(("heatmap_entropy",), _choose_by_entropy),
+SELECTORS: dict[str, Selector] = {
+    "random": Selector((), _choose_random),
+    "coreset": Selector(("features",), _choose_coreset),
+    "learning_loss": Selector(("predicted_loss",), _choose_by_predicted_loss),
+    "ll_plus_plus": Selector(("predicted_loss",), _choose_by_predicted_loss),
+    "multipeak_entropy": Selector(("heatmap_entropy",), _choose_by_entropy),
 }

@@ -1,5 +1,4 @@
 """Joint training of the pose network and its loss-prediction head, with exact resume."""
-import contextlib
 import dataclasses
 import math
 import random
@@ -16,6 +15,7 @@ from torch.utils.data import DataLoader, Dataset
 from ml.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from ml.losses import learning_loss, ll_plus_plus_loss, per_image_heatmap_loss
 from ml.models import PoseModel
+from ml.precision import autocast_for
 
 __all__ = ["FitResult", "Progress", "TrainConfig", "fit", "load_checkpoint", "save_checkpoint"]
 
@@ -79,9 +79,7 @@ def _step(model: PoseModel, batch: dict, objective, config: TrainConfig, device:
     images = batch["image"].to(device, non_blocking=True)
     targets = batch["heatmaps"].to(device, non_blocking=True)
     weight = batch["weight"].to(device, non_blocking=True)
-    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
-                else contextlib.nullcontext())
-    with autocast:
+    with autocast_for(device):
         out = model(images)
     true_loss = per_image_heatmap_loss(out.heatmaps, targets, weight)
     pose = true_loss.mean()

@@ -19,9 +19,10 @@ from typing import Optional
 
 from tqdm import tqdm
 
-from ml.experiments.protocol import STRATEGIES, ExperimentConfig, run_seed, run_seed_in_worker
+from ml.experiments.protocol import ExperimentConfig, run_seed, run_seed_in_worker
 from ml.experiments.report import format_table, plot, summarise, write_csv
 from ml.experiments.sources import metric_name
+from ml.strategies import STRATEGY_SPECS
 
 # A few minutes on 2 CPU cores: a 32-channel hg-tiny learns enough in 12 epochs for the heads to
 # rank, and the two seeds run side by side.
@@ -31,7 +32,7 @@ QUICK = dict(cycles=2, budget=100, seeds=2, initial=250, pool=600, val=150, epoc
 
 def planned_epochs(config: ExperimentConfig) -> int:
     """Training epochs the run will do, counting shared first cycles once (for the progress bar)."""
-    first = {STRATEGIES[s][1:] for s in config.strategies}
+    first = {(STRATEGY_SPECS[s].objective, STRATEGY_SPECS[s].head) for s in config.strategies}
     per_seed = len(first) * config.epochs + len(config.strategies) * (config.cycles - 1) * config.warm_epochs
     return per_seed * config.seeds
 
@@ -50,9 +51,9 @@ def _run_parallel(config: ExperimentConfig, on_epoch: Callable[[str], None]) -> 
 
 
 def run(config: ExperimentConfig) -> list[dict]:
-    unknown = [s for s in config.strategies if s not in STRATEGIES]
+    unknown = [s for s in config.strategies if s not in STRATEGY_SPECS]
     if unknown:
-        raise ValueError(f"unknown strategies {unknown}; known: {sorted(STRATEGIES)}")
+        raise ValueError(f"unknown strategies {unknown}; known: {', '.join(STRATEGY_SPECS)}")
     with tqdm(total=planned_epochs(config), unit="epoch", desc="failure detection") as bar:
         def on_epoch(text: str) -> None:
             bar.set_postfix_str(text, refresh=False)
@@ -79,7 +80,7 @@ def parse_args(argv: Optional[list[str]] = None) -> ExperimentConfig:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", choices=["synthetic", "lsp", "mpii"])
     parser.add_argument("--data-dir")
-    parser.add_argument("--strategies", help=f"comma-separated, from {', '.join(STRATEGIES)}")
+    parser.add_argument("--strategies", help=f"comma-separated, from {', '.join(STRATEGY_SPECS)}")
     parser.add_argument("--quick", action="store_true", help=f"small CPU run: {QUICK}")
     for field in dataclasses.fields(ExperimentConfig):
         if field.name not in ("dataset", "data_dir", "strategies"):

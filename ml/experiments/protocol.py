@@ -13,19 +13,8 @@ from ml.evaluate import Evaluation, evaluate
 from ml.experiments.sources import ExperimentData, load_experiment_data
 from ml.metrics import per_image_pck, pck, spearman
 from ml.models import PRESETS, create_model
-from ml.strategies import select
+from ml.strategies import select, strategy_spec
 from ml.train import TrainConfig, fit
-
-# strategy -> (name in ml.strategies, head objective, head). random and coreset ignore the head but
-# train it with LL++ so that their pose networks see the same training as ll_plus_plus.
-STRATEGIES = {
-    "random": ("random", "ll_plus_plus", "gap"),
-    "coreset": ("coreset", "ll_plus_plus", "gap"),
-    "learning_loss": ("learning_loss", "learning_loss", "gap"),
-    "ll_plus_plus": ("ll_plus_plus", "ll_plus_plus", "gap"),
-    "ll_plus_plus_conv": ("ll_plus_plus", "ll_plus_plus", "conv"),
-    "multipeak_entropy": ("multipeak_entropy", "ll_plus_plus", "gap"),
-}
 
 
 @dataclass(frozen=True)
@@ -100,7 +89,8 @@ class Runner:
     def chain(self, strategy: str, seed: int) -> list[dict]:
         """All cycles of one strategy and seed; one row per stage."""
         c, d = self.config, self.data
-        select_name, objective, head = STRATEGIES[strategy]
+        spec = strategy_spec(strategy)
+        objective, head = spec.objective, spec.head
         order = np.random.default_rng(seed).permutation(d.train)
         labelled, pool = order[:c.initial], order[c.initial:c.initial + c.pool]
         rows, state = [], None
@@ -116,7 +106,7 @@ class Runner:
                 if cycle == 0:
                     self.first_cycle[key] = trained
             ev = trained.pool
-            chosen = select(select_name, budget=c.budget, predicted_loss=ev.predicted_loss, features=ev.features,
+            chosen = select(spec.selector, budget=c.budget, predicted_loss=ev.predicted_loss, features=ev.features,
                             labelled_features=trained.labelled_features, heatmap_entropy=ev.heatmap_entropy,
                             seed=seed * 100 + cycle)
             picked = pool[chosen]
@@ -134,8 +124,6 @@ class Runner:
             pool = np.delete(pool, chosen)
             state = trained.state
         return rows
-
-
 
 
 def run_seed(config: ExperimentConfig, seed: int, on_epoch: Callable[[str], None]) -> list[dict]:

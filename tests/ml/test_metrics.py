@@ -1,11 +1,13 @@
-"""PCK, PCKh, the torso normaliser and rank correlations on hand-computed cases."""
+"""PCK, PCKh, the torso normaliser and its fallback, and rank correlations on hand-computed cases."""
 import math
 
 import numpy as np
 import pytest
 
-from ml.metrics import kendall, pck, pckh, per_image_pck, spearman, torso_size
-from ml.skeletons import COCO17, LSP14
+from ml.metrics import kendall, pck, pck_normaliser, pckh, per_image_pck, spearman, torso_size
+from ml.skeletons import COCO17, LSP14, Skeleton
+
+HAND = Skeleton(keypoints=("wrist", "thumb", "index", "little"), edges=((0, 1), (0, 2), (0, 3)), flip_pairs=())
 
 
 def test_per_image_pck_counts_labelled_joints_only():
@@ -68,6 +70,37 @@ def test_torso_size_reads_coco_names():
     gt[0, idx["left_shoulder"]] = [0, 0]
     gt[0, idx["right_hip"]] = [6, 8]
     assert torso_size(gt, np.full((1, 17), 2), COCO17)[0] == pytest.approx(10.0)
+
+
+def test_pck_normaliser_is_the_torso_where_the_skeleton_has_one():
+    rng = np.random.default_rng(0)
+    gt = rng.uniform(0, 100, (4, 14, 2))
+    visibility = rng.integers(0, 3, (4, 14))
+    np.testing.assert_array_equal(pck_normaliser(gt, visibility, LSP14), torso_size(gt, visibility, LSP14))
+
+
+def test_pck_normaliser_keeps_nan_for_an_unlabelled_torso():
+    visibility = np.full((1, 14), 2)
+    visibility[0, [LSP14.keypoints.index(j) for j in ("l-shoulder", "l-hip")]] = 0
+    assert math.isnan(pck_normaliser(np.arange(28.0).reshape(1, 14, 2), visibility, LSP14)[0])
+
+
+def test_pck_normaliser_falls_back_to_the_labelled_points_extent():
+    gt = np.array([
+        [[0, 0], [3, 1], [1, 7], [50, 50]],    # last joint unlabelled: box 3 x 7
+        [[10, 10], [14, 11], [0, 0], [0, 0]],  # box 4 x 1
+        [[5, 5], [0, 0], [0, 0], [0, 0]],      # one labelled point: no extent
+        [[0, 0], [0, 0], [0, 0], [0, 0]],      # none labelled
+    ], dtype=float)
+    visibility = np.array([[2, 1, 2, 0], [2, 2, 0, 0], [2, 0, 0, 0], [0, 0, 0, 0]])
+    np.testing.assert_allclose(pck_normaliser(gt, visibility, HAND), [7.0, 4.0, np.nan, np.nan])
+
+
+def test_pck_normaliser_needs_both_shoulders_and_both_hips():
+    # torso_size reads both diagonals; a skeleton with only one of them takes the extent.
+    half = Skeleton(keypoints=("l-shoulder", "r-hip", "head"), edges=(), flip_pairs=())
+    gt = np.array([[[0.0, 0.0], [3.0, 4.0], [0.0, 10.0]]])
+    assert pck_normaliser(gt, np.full((1, 3), 2), half)[0] == pytest.approx(10.0)
 
 
 def test_shape_mismatch_is_an_error():

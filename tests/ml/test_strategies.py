@@ -1,15 +1,62 @@
-"""Selection strategies: ordering, determinism, the core-set geometry and peak entropy."""
+"""Strategies: the spec table's facts, and the selectors' ordering, determinism, core-set geometry
+and peak entropy."""
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from ml.strategies import STRATEGIES, multipeak_entropy, select
+from ml.strategies import (
+    DEFAULT_STRATEGY,
+    SELECTORS,
+    STRATEGY_SPECS,
+    StrategySpec,
+    multipeak_entropy,
+    select,
+    strategy_spec,
+)
+from ml.train import OBJECTIVES
 
 
-def test_registry_names():
-    assert set(STRATEGIES) == {"random", "coreset", "learning_loss", "ll_plus_plus", "multipeak_entropy"}
+def test_selector_names():
+    assert set(SELECTORS) == {"random", "coreset", "learning_loss", "ll_plus_plus", "multipeak_entropy"}
+
+
+def test_strategy_table_in_menu_order():
+    # (name, selector, head objective, head): the baselines train the head like ll_plus_plus, so that
+    # their pose networks see the same training.
+    assert [(name, s.selector, s.objective, s.head) for name, s in STRATEGY_SPECS.items()] == [
+        ("ll_plus_plus", "ll_plus_plus", "ll_plus_plus", "gap"),
+        ("ll_plus_plus_conv", "ll_plus_plus", "ll_plus_plus", "conv"),
+        ("learning_loss", "learning_loss", "learning_loss", "gap"),
+        ("random", "random", "ll_plus_plus", "gap"),
+        ("coreset", "coreset", "ll_plus_plus", "gap"),
+        ("multipeak_entropy", "multipeak_entropy", "ll_plus_plus", "gap"),
+    ]
+    assert next(iter(STRATEGY_SPECS)) == DEFAULT_STRATEGY == "ll_plus_plus"
+
+
+def test_every_spec_names_a_selector_an_objective_and_a_label():
+    for name, spec in STRATEGY_SPECS.items():
+        assert spec.name == name
+        assert spec.selector in SELECTORS
+        assert spec.objective in OBJECTIVES
+        assert spec.label and spec.label != name
+    assert len({spec.label for spec in STRATEGY_SPECS.values()}) == len(STRATEGY_SPECS)
+
+
+def test_strategy_spec_looks_up_and_names_the_known_ones_on_a_miss():
+    assert strategy_spec("ll_plus_plus_conv") == StrategySpec(
+        "ll_plus_plus_conv", "ll_plus_plus", "ll_plus_plus", "conv", "LL++ with the multi-scale conv head"
+    )
+    with pytest.raises(KeyError, match=r"badge.*ll_plus_plus_conv.*multipeak_entropy"):
+        strategy_spec("badge")
+
+
+def test_specs_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        strategy_spec("random").head = "conv"
 
 
 def test_random_is_a_seeded_distinct_sample():
@@ -81,7 +128,7 @@ def test_nan_scores_are_rejected():
         select("learning_loss", budget=1, predicted_loss=np.array([0.1, np.nan]))
 
 
-def test_unknown_strategy_lists_the_known_ones():
+def test_unknown_selector_lists_the_known_ones():
     with pytest.raises(KeyError, match="ll_plus_plus"):
         select("badge", budget=1, predicted_loss=np.zeros(2))
 
