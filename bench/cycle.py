@@ -107,14 +107,14 @@ def in_process_rate(project) -> tuple[float, int]:
     """Images/s of score_pool in this process over the stored pool, with the cycle's model."""
     from django.conf import settings
 
-    from alweb.cycles import model_store
+    from alweb.cycles import artefacts
     from alweb.cycles.image_sources import StoredImages
     from alweb.cycles.selectors import active_model_version
     from alweb.images.models import Image
     from ml.score import score_pool
 
     version = active_model_version(project=project)
-    model = model_store.model_load(name=version.checkpoint.name)
+    model = artefacts.model_load(name=version.checkpoint.name)
     names = list(Image.objects.filter(project=project, split="pool").order_by("id").values_list("file", flat=True))
     started = time.perf_counter()
     score_pool(model, StoredImages(names), device="cpu", batch_size=settings.SCORING_BATCH_SIZE)

@@ -1,5 +1,7 @@
 """Live events about cycles, sent to the project's websocket group after commit."""
+
 from alweb.cycles.models import Cycle
+from alweb.cycles.shapes import CycleProgress
 from alweb.realtime.events import publish_project_event
 
 
@@ -11,5 +13,7 @@ def publish_cycle_state(cycle: Cycle) -> None:
     )
 
 
-def publish_cycle_progress(*, project_id: int, cycle_id: int, progress: dict) -> None:
-    publish_project_event(project_id=project_id, event="cycle.progress", data={"cycle": cycle_id, "progress": progress})
+def publish_cycle_progress(*, project_id: int, cycle_id: int, progress: CycleProgress) -> None:
+    publish_project_event(
+        project_id=project_id, event="cycle.progress", data={"cycle": cycle_id, "progress": progress.as_json()}
+    )

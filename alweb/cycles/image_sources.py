@@ -3,7 +3,6 @@ import io
 from collections.abc import Sequence
 
 import numpy as np
-
 from django.core.files.storage import default_storage
 
 

@@ -5,13 +5,15 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image as PILImage
 
-from alweb.api_errors import Conflict
-from alweb.cycles import model_store
+from alweb.cycles import artefacts
 from alweb.cycles.image_sources import clip_to_image
 from alweb.cycles.models import Score
 from alweb.cycles.selectors import active_model_version
+from alweb.errors import Conflict
 from alweb.images.decoding import decode_upload
+from alweb.images.services import images_ingest
 from alweb.projects.models import Project
+from alweb.queue.services import queue_append
 from ml.score import score_pool
 
 
@@ -33,8 +35,8 @@ def predict_image(*, project: Project, name: str, data: bytes, add_to_pool: bool
         raise Conflict("The project has no trained model yet; run a cycle first.")
     decoded = decode_upload(data)
     pixels = np.asarray(PILImage.open(io.BytesIO(decoded.data)).convert("RGB"))
-    model = model_store.cached_model(version.checkpoint.name)
-    scores = score_pool(model, [pixels], device=model_store.device(), batch_size=1)
+    model = artefacts.cached_model(version.checkpoint.name)
+    scores = score_pool(model, [pixels], device=artefacts.worker_device(), batch_size=1)
     loss = float(scores.predicted_loss[0])
     points = clip_to_image(scores.keypoints[0], width=decoded.width, height=decoded.height)
     keypoints = [[round(float(x), 2), round(float(y), 2), round(float(c), 4)]
@@ -57,9 +59,6 @@ def _percentile(*, version_id: int, loss: float) -> float | None:
 
 
 def _add_to_pool(*, project: Project, name: str, data: bytes, prediction: Prediction) -> None:
-    from alweb.images.services import images_ingest
-    from alweb.queue.services import queue_append
-
     result = images_ingest(project=project, files=[(name, io.BytesIO(data))])[0]
     prediction.image_id, prediction.image_status = result.id, result.status
     if result.status != "created" or not prediction.flagged:

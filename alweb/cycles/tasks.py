@@ -1,9 +1,13 @@
-"""Celery tasks of the loop: ids in, one service call each. Queues: gpu for models, default else."""
+"""Celery tasks of the loop: ids in, one pipeline call each, named after the function they run.
+
+dispatch.py enqueues them by these names; settings route them (models on "gpu", the rest on "default").
+"""
+
 import socket
 
 from celery import shared_task
 
-from alweb.cycles import outcomes, pipeline, recovery
+from alweb.cycles import dispatch, pipeline
 
 WORKER = socket.gethostname()
 
@@ -15,31 +19,31 @@ def _worker_id(task) -> str:
 # The cycle's database lease, not the broker, guarantees one training at a time, so the task
 # may be delivered twice (acks_late, visibility timeout): the second delivery finds the
 # cycle claimed and returns.
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=False, name="cycles.train_cycle")
-def train_cycle(self, cycle_id: int) -> None:
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=False, name=dispatch.CYCLE_TRAIN)
+def cycle_train(self, cycle_id: int) -> None:
     """Train a cycle's model, then dispatch its scoring."""
     pipeline.cycle_train(cycle_id=cycle_id, worker=_worker_id(self))
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3, name="cycles.score_cycle_chunk")
-def score_cycle_chunk(self, cycle_id: int, model_version_id: int, image_ids: list[int]) -> None:
+@shared_task(bind=True, acks_late=True, max_retries=3, name=dispatch.CYCLE_SCORE_CHUNK)
+def cycle_score_chunk(self, cycle_id: int, model_version_id: int, image_ids: list[int]) -> None:
     """Score one chunk of the pool (an idempotent upsert)."""
     try:
         pipeline.cycle_score_chunk(cycle_id=cycle_id, model_version_id=model_version_id, image_ids=image_ids)
     except Exception as error:
         if self.request.retries >= self.max_retries:
-            pipeline.cycle_scoring_failed(cycle_id=cycle_id, error=error)
+            pipeline.cycle_scoring_fail(cycle_id=cycle_id, error=error)
             raise
-        raise self.retry(exc=error, countdown=2 ** self.request.retries)
+        raise self.retry(exc=error, countdown=2**self.request.retries) from error
 
 
-@shared_task(name="cycles.recover_cycles")
-def recover_cycles() -> dict[str, int]:
+@shared_task(name=dispatch.CYCLES_RECOVER)
+def cycles_recover() -> dict[str, int]:
     """Set stalled cycles going again (periodic)."""
-    return recovery.cycles_recover()
+    return pipeline.cycles_recover()
 
 
-@shared_task(acks_late=True, name="cycles.record_label_outcome")
-def record_label_outcome(entry_id: int) -> None:
+@shared_task(acks_late=True, name=dispatch.LABEL_OUTCOME_RECORD)
+def label_outcome_record(entry_id: int) -> None:
     """Measure the realized loss of a labelled selection (idempotent)."""
-    outcomes.label_outcome_record(entry_id=entry_id)
+    pipeline.label_outcome_record(entry_id=entry_id)

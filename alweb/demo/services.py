@@ -8,6 +8,8 @@ from django.db import transaction
 from PIL import Image as PILImage
 
 from alweb.annotations.services import annotation_save
+from alweb.cycles.models import Cycle
+from alweb.cycles.services import cycle_start
 from alweb.images.services import images_ingest
 from alweb.projects.models import Project
 from alweb.projects.services import membership_set, project_create
@@ -138,9 +140,6 @@ def synthetic_label_for(image, *, seed: int = 0) -> list[list] | None:
 
 def demo_first_cycle_ensure(*, epochs: int = FIRST_CYCLE_EPOCHS, budget: int = FIRST_CYCLE_BUDGET):
     """Start the demo project's first cycle unless it has one, so that a ranked queue is soon ready."""
-    from alweb.cycles.models import Cycle
-    from alweb.cycles.services import cycle_start
-
     project = Project.objects.filter(name=PROJECT_NAME).order_by("id").first()
     if project is None or Cycle.objects.filter(project=project).exists():
         return None

@@ -5,21 +5,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alweb.cycles.selectors import active_model_version
+from alweb.cycles.serializers import ModelVersionOutput
 from alweb.insights import selectors
 from alweb.insights.loss_analysis import NotEnoughLosses, analyse_losses
 from alweb.projects.access import cycle_for_member, project_for_member
-
-
-class ActiveModelOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    cycle = serializers.IntegerField(source="cycle_id", allow_null=True)
-    cycle_index = serializers.IntegerField(source="cycle.index", allow_null=True, default=None)
-    model = serializers.CharField(source="model_name")
-    val_pck = serializers.SerializerMethodField()
-    created_at = serializers.DateTimeField()
-
-    def get_val_pck(self, version) -> float | None:
-        return version.metrics.get("val_pck")
 
 
 class AnnotatorRateOutput(serializers.Serializer):
@@ -46,7 +35,7 @@ class OverviewOutput(serializers.Serializer):
     labelled = serializers.IntegerField(help_text="Labelled images a cycle trains on (validation excluded).")
     validation = serializers.IntegerField(help_text="Labelled images of the validation split.")
     queue = serializers.DictField(child=serializers.IntegerField(), help_text="open, leased, done.")
-    active_model = ActiveModelOutput(allow_null=True)
+    active_model = ModelVersionOutput(allow_null=True)
     labelling = LabellingOutput()
 
 
@@ -58,7 +47,7 @@ class ProjectOverviewApi(APIView):
 
 
 class LossAnalysisOutput(serializers.Serializer):
-    model_version = ActiveModelOutput(allow_null=True)
+    model_version = ModelVersionOutput(allow_null=True)
     analysis = serializers.DictField(
         allow_null=True,
         help_text="count, excluded, mean, gamma {k, theta}, histogram {edges, density}, density {x, pdf}, "

@@ -163,9 +163,10 @@ CELERY_RESULT_BACKEND = celery_broker_url(REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Routing lives here only: alweb/cycles/dispatch.py enqueues by task name and names no queue.
 CELERY_TASK_ROUTES = {
-    "cycles.train_cycle": {"queue": "gpu"},
-    "cycles.score_cycle_chunk": {"queue": "gpu"},
+    "cycles.cycle_train": {"queue": "gpu"},
+    "cycles.cycle_score_chunk": {"queue": "gpu"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 3600))}
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
@@ -173,7 +174,7 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = 50
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", 6 * 3600))
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 300
 CELERY_BEAT_SCHEDULE = {
-    "recover-cycles": {"task": "cycles.recover_cycles", "schedule": float(os.environ.get("CYCLE_RECOVER_EVERY", 15))},
+    "recover-cycles": {"task": "cycles.cycles_recover", "schedule": float(os.environ.get("CYCLE_RECOVER_EVERY", 15))},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

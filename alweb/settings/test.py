@@ -35,5 +35,5 @@ if not os.environ.get("REDIS_URL"):
 CYCLE_LEASE_SECONDS = int(os.environ.get("CYCLE_LEASE_SECONDS", 4))
 CYCLE_HEARTBEAT_SECONDS = float(os.environ.get("CYCLE_HEARTBEAT_SECONDS", 1))
 CYCLE_REDISPATCH_SECONDS = int(os.environ.get("CYCLE_REDISPATCH_SECONDS", 6))
-CELERY_BEAT_SCHEDULE = {"recover-cycles": {"task": "cycles.recover_cycles", "schedule": 2.0}}
+CELERY_BEAT_SCHEDULE = {"recover-cycles": {"task": "cycles.cycles_recover", "schedule": 2.0}}
 CYCLE_MIN_LABELLED = 4

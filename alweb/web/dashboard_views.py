@@ -4,18 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
-from alweb.cycles.strategies import DEFAULT_STRATEGY, STRATEGY_CHOICES
 from alweb.projects.models import Membership
 from ml.models.registry import PRESETS as MODEL_PRESETS
-
-STRATEGY_LABELS = {
-    "ll_plus_plus": "LearningLoss++ (LL++)",
-    "ll_plus_plus_conv": "LL++ with the multi-scale conv head",
-    "learning_loss": "Learning Loss",
-    "random": "Random",
-    "coreset": "Core-set",
-    "multipeak_entropy": "Multi-peak heatmap entropy",
-}
+from ml.strategies import DEFAULT_STRATEGY, STRATEGY_SPECS, StrategySpec
 
 
 @login_required
@@ -30,8 +21,8 @@ def dashboard(request, project_id: int):
     config = {
         "project": {"id": project.id, "name": project.name},
         "strategies": [
-            {"value": name, "label": STRATEGY_LABELS.get(name, name), "default": name == DEFAULT_STRATEGY}
-            for name in _strategies_in_menu_order()
+            {"value": spec.name, "label": spec.label, "default": spec.name == DEFAULT_STRATEGY}
+            for spec in _strategies_in_menu_order()
         ],
         "models": [{"value": name, "default": name == settings.DEFAULT_MODEL} for name in sorted(MODEL_PRESETS)],
         "socket_path": f"/ws/projects/{project.id}/",
@@ -39,6 +30,6 @@ def dashboard(request, project_id: int):
     return render(request, "web/dashboard.html", {"project": project, "config": config})
 
 
-def _strategies_in_menu_order() -> list[str]:
+def _strategies_in_menu_order() -> list[StrategySpec]:
     # The default first: it is the one the paper recommends and most admins keep.
-    return [DEFAULT_STRATEGY] + sorted(name for name in STRATEGY_CHOICES if name != DEFAULT_STRATEGY)
+    return sorted(STRATEGY_SPECS.values(), key=lambda spec: spec.name != DEFAULT_STRATEGY)

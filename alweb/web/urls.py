@@ -1,9 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from alweb.web import annotate_views
-from alweb.web import dashboard_views
-from alweb.web import views
+from alweb.web import annotate_views, dashboard_views, views
 
 urlpatterns = [
     path("", views.project_list, name="project-list-page"),

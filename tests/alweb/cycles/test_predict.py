@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from alweb.cycles import model_store
+from alweb.cycles import artefacts
 from alweb.cycles.models import Cycle, ModelVersion, Score
 from alweb.images.models import Image
 from ml.models import create_model
@@ -32,7 +32,7 @@ def deployed(project, admin_user):
                                  epochs=1, model_name="hg-tiny")
     version = ModelVersion.objects.create(project=project, cycle=cycle, model_name="hg-tiny", is_active=True)
     torch_model = create_model("hg-tiny", num_keypoints=14)
-    version.checkpoint.name = model_store.model_save(model=torch_model, name=f"models/test-{version.id}.pt")
+    version.checkpoint.name = artefacts.model_save(model=torch_model, name=f"models/test-{version.id}.pt")
     version.save(update_fields=["checkpoint"])
     for i, image in enumerate(Image.objects.filter(project=project).order_by("id")):
         Score.objects.create(model_version=version, image=image, predicted_loss=i / 10,
