@@ -1,6 +1,6 @@
 """One active-learning cycle through real Celery workers: seconds per phase, scoring throughput.
 
-    python bench/cycle.py [--pool 5000] [--train 300] [--val 100] [--epochs 3] [--database-url URL]
+    python -m bench.cycle [--pool 5000] [--train 300] [--val 100] [--epochs 3] [--database-url URL]
 
 Runs on a private SQLite database (or the PostgreSQL database given, which it creates and
 drops) and a private embedded redis-server, seeds a synthetic project through the real
@@ -10,22 +10,15 @@ the image files, as bench/scoring.py does) and prints the workers' throughput as
 to it: what the queueing, chunking and database writes cost (target >= 0.8). Last, it
 times POST /predict/ through Django's request stack with the model loaded (target < 100 ms).
 """
-import sys
-from pathlib import Path
-
-# Run as a script, bench/ would come first on the path and bench/queue.py would shadow the
-# standard library's queue module: put the repository there instead.
-sys.path[:] = [str(Path(__file__).resolve().parents[1])] + [
-    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent
-]
-
 import argparse
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,23 +4,14 @@ Starts uvicorn on a free 127.0.0.1 port against a bench database it creates (and
 exit, Ctrl-C included), uploads N generated 640x480 JPEGs as multipart batches and as zip
 archives, then inserts 100,000 image rows and times the pool listing and the counts.
 
-    python bench/ingest.py
-    python bench/ingest.py --images 500 --rows 20000 --workers 1
+    python -m bench.ingest
+    python -m bench.ingest --images 500 --rows 20000 --workers 1
 
 Reads are also timed in this process (Django's test client on the same database, no
 server, no socket), which separates the endpoints' own cost from the server's.
 """
 import argparse
 import base64
-import sys
-from pathlib import Path
-
-# Run as a script, bench/ would come first on the path and bench/queue.py would shadow the
-# standard library's queue module: put the repository there instead.
-sys.path[:] = [str(Path(__file__).resolve().parents[1])] + [
-    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent
-]
-
 import hashlib
 import io
 import os
@@ -30,10 +21,12 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import psycopg

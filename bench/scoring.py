@@ -3,30 +3,24 @@
 All timings are interleaved (one repetition of every measurement, then the next) and reported as
 medians, so a noisy shared machine slows them alike.
 
-    python bench/scoring.py                                   # hg-tiny on CPU
-    python bench/scoring.py --model hg-paper --device cuda --bf16
+    python -m bench.scoring                                   # hg-tiny on CPU
+    python -m bench.scoring --model hg-paper --device cuda --bf16
 """
-import sys
+import argparse
+import contextlib
+import statistics
+import tempfile
+import time
 from pathlib import Path
 
-# Python puts this script's folder first on the path, where bench/queue.py would shadow the standard
-# library's queue (torch imports it); the repository root goes there instead, for `ml`.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
+import torch
+from PIL import Image
+from torch.utils.flop_counter import FlopCounterMode
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
-
-from ml.models import PRESETS, create_model  # noqa: E402
-from ml.precision import autocast_for  # noqa: E402
-from ml.score import score_pool  # noqa: E402
-from ml.synthetic import generate  # noqa: E402
+from ml.models import PRESETS, create_model
+from ml.precision import autocast_for
+from ml.score import score_pool
+from ml.synthetic import generate
 
 
 def sync(device: torch.device) -> None:

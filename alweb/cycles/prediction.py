@@ -28,7 +28,7 @@ class Prediction:
     image_status: str | None = None
 
 
-def predict_image(*, project: Project, name: str, data: bytes, add_to_pool: bool) -> Prediction:
+def image_predict(*, project: Project, name: str, data: bytes, add_to_pool: bool) -> Prediction:
     """Run the active model on an upload; with add_to_pool, store it and queue it when flagged."""
     version = active_model_version(project=project)
     if version is None or not version.checkpoint:

@@ -9,7 +9,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alweb.cycles.prediction import predict_image
+from alweb.cycles.prediction import image_predict
 from alweb.images.decoding import Rejected
 from alweb.projects.access import project_for_admin, project_for_member
 
@@ -41,7 +41,7 @@ class PredictApi(APIView):
         if upload.size > settings.UPLOAD_MAX_FILE_BYTES:
             raise ValidationError({"file": f"The file is larger than {settings.UPLOAD_MAX_FILE_BYTES:,} bytes."})
         try:
-            prediction = predict_image(project=project, name=upload.name, data=upload.read(), add_to_pool=add_to_pool)
+            prediction = image_predict(project=project, name=upload.name, data=upload.read(), add_to_pool=add_to_pool)
         except Rejected as rejected:
             raise ValidationError({"file": rejected.reason})
         return Response(asdict(prediction))

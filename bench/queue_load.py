@@ -6,36 +6,31 @@ annotators (one process each, token auth) that ask for the next image and skip i
 loop. Every lease a client receives is kept as an interval from the response to the
 release; two clients' intervals on one image that overlap are a double assignment.
 
-    python bench/queue.py
-    python bench/queue.py --seconds 10 --sizes 10000,100000
+    python -m bench.queue_load
+    python -m bench.queue_load --seconds 10 --sizes 10000,100000
 """
 import sys
 from pathlib import Path
 
-# Run as a script, this file would shadow the standard library's queue module
-# (which requests and multiprocessing import): take its folder off the path first.
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH_DIR]
-sys.path.insert(0, str(ROOT))
+import argparse
+import collections
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
 
-import argparse  # noqa: E402
-import collections  # noqa: E402
-import json  # noqa: E402
-import multiprocessing  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
+import numpy as np
+import psycopg
+import requests
 
-import numpy as np  # noqa: E402
-import psycopg  # noqa: E402
-import requests  # noqa: E402
+from bench import nodelay_server
 
-from bench import nodelay_server  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 BENCH_DB = "alweb_bench_queue"
