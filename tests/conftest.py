@@ -1,7 +1,26 @@
-"""Fixtures shared by the whole suite: users in every role, a project, API clients."""
+"""Fixtures shared by the whole suite (users in every role, a project, API clients) and its `live` marker."""
 import pytest
+import torch
 
 # Django-dependent imports happen inside fixtures, so that tests/ml runs without Django.
+
+# The tests' models are tiny: with a second thread every small op waits at an OpenMP barrier,
+# and training steps took 40 times longer on two busy cores. The worker processes the tests
+# start run on one thread too (OMP_NUM_THREADS=1).
+torch.set_num_threads(1)
+
+# Fixtures that start a process or a service of their own (a redis-server, a web server, a
+# Celery worker). A test that uses one, even through another fixture, is `live`, which
+# `make test-fast` leaves out; tests that start processes without them carry the mark.
+# `broker` is among them although some tests only enqueue a task after commit: without a
+# broker Celery retries that send for about 19 s before the product logs and drops it.
+LIVE_FIXTURES = frozenset({"broker", "embedded_redis", "live_server", "web_server", "worker"})
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if LIVE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)
 
 
 @pytest.fixture

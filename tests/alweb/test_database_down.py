@@ -4,7 +4,11 @@ import sys
 import urllib.error
 import urllib.request
 
+import pytest
+
 from tests.live_processes import ManagedProcess, free_port, wait_for
+
+pytestmark = pytest.mark.live  # starts its own web server, on a database that is not there
 
 UNREACHABLE_DATABASE = "postgres://postgres@127.0.0.1:9/alweb"  # the discard port: nothing listens
 

@@ -13,6 +13,9 @@ from celery import Celery
 
 from alweb.embedded_redis import EmbeddedRedis, EmbeddedRedisInUse, redis_server_executable
 
+# Every test starts a redis-server or a worker of its own, most without the embedded_redis fixture.
+pytestmark = pytest.mark.live
+
 REPO = Path(__file__).resolve().parents[2]
 
 

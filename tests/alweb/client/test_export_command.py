@@ -61,6 +61,7 @@ def test_unreachable_server_is_explained(run_client):
     assert f"Cannot reach the server at http://127.0.0.1:{closed_port}" in err
 
 
+@pytest.mark.live  # runs the client in a fresh interpreter
 def test_the_client_runs_without_django(tmp_path):
     # Users run the client where only requests and tqdm are installed: block Django and check it still starts.
     script = (
