@@ -1,6 +1,11 @@
 """Heatmap loss per image, and the two objectives that teach a head to rank images by that loss."""
+
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
+
+OBJECTIVES = ("ll_plus_plus", "learning_loss")
 
 # The authors add 0.1 to the joint count so images with no labelled joint give 0, not NaN.
 JOINT_COUNT_EPS = 0.1
@@ -26,7 +31,7 @@ def _pairs(pred_loss: torch.Tensor, true_loss: torch.Tensor):
     half = pred_loss.shape[0] // 2
     true_loss = true_loss.detach().float()
     pred_loss = pred_loss.float()
-    return pred_loss[:half], pred_loss[half:2 * half], true_loss[:half], true_loss[half:2 * half]
+    return pred_loss[:half], pred_loss[half : 2 * half], true_loss[:half], true_loss[half : 2 * half]
 
 
 def learning_loss(pred_loss: torch.Tensor, true_loss: torch.Tensor, margin: float = 1.0) -> torch.Tensor:
@@ -55,3 +60,12 @@ def ll_plus_plus_loss(pred_loss: torch.Tensor, true_loss: torch.Tensor) -> torch
     p = (true + 1e-12) / (true.sum(dim=1, keepdim=True) + 2e-12)
     log_q = torch.log_softmax(torch.stack([pi, pj], dim=1), dim=1)
     return (torch.xlogy(p, p) - p * log_q).sum(dim=1).mean()
+
+
+def head_objective(name: str, *, margin: float = 1.0) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The objective `name` (one of OBJECTIVES) as f(pred_loss [B], true_loss [B]) -> scalar."""
+    if name == "ll_plus_plus":
+        return ll_plus_plus_loss
+    if name == "learning_loss":
+        return lambda pred, true: learning_loss(pred, true, margin=margin)
+    raise ValueError(f"unknown objective {name!r}; expected one of {OBJECTIVES}")

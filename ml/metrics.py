@@ -3,6 +3,7 @@
 Keypoint arrays are [N, K, 2] (x, y in pixels), visibility is [N, K] in the COCO
 convention (0 unlabelled, 1 occluded, 2 visible); only joints with v > 0 are scored.
 """
+
 import numpy as np
 from scipy import stats
 
@@ -25,9 +26,7 @@ def per_image_pck(
     return scores
 
 
-def pck(
-    pred: np.ndarray, gt: np.ndarray, visibility: np.ndarray, normaliser: np.ndarray, alpha: float
-) -> float:
+def pck(pred: np.ndarray, gt: np.ndarray, visibility: np.ndarray, normaliser: np.ndarray, alpha: float) -> float:
     """Fraction of all labelled joints within alpha * normaliser, pooled over images.
 
     Pooling over joints (not averaging per-image scores) is the usual LSP/MPII figure;
@@ -38,25 +37,31 @@ def pck(
     return float(correct.sum() / n_labelled) if n_labelled else float("nan")
 
 
-def pckh(
-    pred: np.ndarray, gt: np.ndarray, visibility: np.ndarray, head_size: np.ndarray, alpha: float = 0.5
-) -> float:
-    """PCKh: PCK normalised by each person's head size [N] (MPII's 0.6 x head-box diagonal)."""
+def pckh(pred: np.ndarray, gt: np.ndarray, visibility: np.ndarray, head_size: np.ndarray, alpha: float = 0.5) -> float:
+    """PCKh: PCK normalised by each person's head size [N].
+
+    ml.datasets.mpii gives the standard MPII head size, 0.6 x the head-box diagonal; here the
+    standard is followed, not the authors' code, which normalises by the full diagonal.
+    """
     return pck(pred, gt, visibility, head_size, alpha)
 
 
 def torso_size(gt: np.ndarray, visibility: np.ndarray, skeleton: Skeleton) -> np.ndarray:
-    """LSP torso diameter per image [N]: distance from the left shoulder to the right hip.
+    """LSP torso size per image [N]: the larger of the two shoulder-hip diagonals (left shoulder to
+    right hip, right shoulder to left hip), as Shukla & Ahmed's evaluation code takes it.
 
-    When either of those joints is unlabelled, the other diagonal (right shoulder to left
-    hip) is used; when both diagonals miss a joint, the size is NaN and the image drops
-    out of PCK. Works for any skeleton naming its joints l-/r- or left_/right_.
+    The usual torso diameter (Toshev & Szegedy's DeepPose, and many LSP PCK@0.2 tables after it) is
+    the left shoulder to the right hip alone; the larger diagonal is never shorter, so its PCK is
+    never lower. When one diagonal misses a joint the other one is used (the authors' code reads
+    unlabelled joints as they are); when both do, the size is NaN and the image drops out of PCK.
+    Works for any skeleton naming its joints l-/r- or left_/right_.
     """
     gt = np.asarray(gt, dtype=np.float64)
     visibility = np.asarray(visibility)
-    primary = _diagonal(gt, visibility, skeleton, shoulder="left", hip="right")
-    fallback = _diagonal(gt, visibility, skeleton, shoulder="right", hip="left")
-    return np.where(np.isnan(primary), fallback, primary)
+    left_to_right = _diagonal(gt, visibility, skeleton, shoulder="left", hip="right")
+    right_to_left = _diagonal(gt, visibility, skeleton, shoulder="right", hip="left")
+    # fmax takes the other value where one is NaN, and gives NaN only where both are.
+    return np.fmax(left_to_right, right_to_left)
 
 
 def pck_normaliser(gt: np.ndarray, visibility: np.ndarray, skeleton: Skeleton) -> np.ndarray:

@@ -14,6 +14,8 @@ per-image inputs it reads:
   objective, not in how they rank)
 - multipeak_entropy: heatmap_entropy [N], see `multipeak_entropy` below
 """
+
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,20 +23,26 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ml.targets import DEFAULT_PEAK
+
 # Distances to the labelled set are taken in blocks of about this many pool x labelled
 # entries (64 MB of float32), so memory stays flat however large the labelled set grows.
 _DISTANCE_BLOCK = 1 << 24
+# The authors' multi-peak entropy: peaks at least 7 heatmap pixels apart and above 7.5 on targets
+# that peak at 30, i.e. a quarter of the target peak.
+PEAK_MIN_DISTANCE = 7
+PEAK_THRESHOLD = 0.25 * DEFAULT_PEAK
 
 
 @dataclass(frozen=True)
 class StrategySpec:
     """One strategy an admin or an experiment can choose."""
 
-    name: str        # user-facing id, stored on a cycle
-    selector: str    # key in SELECTORS
-    objective: str   # loss-head objective, as ml.train.TrainConfig.objective takes it
-    head: str        # loss-head variant in ml.models: "gap" or "conv"
-    label: str       # short name for people
+    name: str  # user-facing id, stored on a cycle
+    selector: str  # key in SELECTORS
+    objective: str  # loss-head objective, as ml.train.TrainConfig.objective takes it
+    head: str  # loss-head variant in ml.models: "gap" or "conv"
+    label: str  # short name for people
 
 
 # In the order people should see them: the paper's recommendation first, then its conv-head
@@ -45,8 +53,9 @@ STRATEGY_SPECS: dict[str, StrategySpec] = {
     spec.name: spec
     for spec in (
         StrategySpec("ll_plus_plus", "ll_plus_plus", "ll_plus_plus", "gap", "LearningLoss++ (LL++)"),
-        StrategySpec("ll_plus_plus_conv", "ll_plus_plus", "ll_plus_plus", "conv",
-                     "LL++ with the multi-scale conv head"),
+        StrategySpec(
+            "ll_plus_plus_conv", "ll_plus_plus", "ll_plus_plus", "conv", "LL++ with the multi-scale conv head"
+        ),
         StrategySpec("learning_loss", "learning_loss", "learning_loss", "gap", "Learning Loss"),
         StrategySpec("random", "random", "ll_plus_plus", "gap", "Random"),
         StrategySpec("coreset", "coreset", "ll_plus_plus", "gap", "Core-set"),
@@ -119,9 +128,7 @@ def highest_first(scores: np.ndarray, budget: int) -> np.ndarray:
     return np.argsort(-scores, kind="stable")[:budget]
 
 
-def k_center_greedy(
-    features: np.ndarray, labelled_features: np.ndarray | None, budget: int, seed: int
-) -> np.ndarray:
+def k_center_greedy(features: np.ndarray, labelled_features: np.ndarray | None, budget: int, seed: int) -> np.ndarray:
     """Core-set selection (Sener & Savarese, ICLR 2018): repeatedly take the pool point
     farthest from everything labelled or chosen so far.
 
@@ -171,28 +178,46 @@ def _min_distance_to(x: np.ndarray, squared_norms: np.ndarray, labelled_features
     return min_distance
 
 
-def multipeak_entropy(heatmaps: torch.Tensor, min_peak_fraction: float = 0.1) -> torch.Tensor:
-    """Multiple-peak entropy per image [B] from heatmaps [B, K, H, W] (Liu & Ferrari,
-    "Active Learning for Human Pose Estimation", ICCV 2017).
+def multipeak_entropy(
+    heatmaps: torch.Tensor,
+    min_distance: int = PEAK_MIN_DISTANCE,
+    threshold: float = PEAK_THRESHOLD,
+    exclude_border: bool = True,
+) -> torch.Tensor:
+    """Multi-peak entropy per image [B] from heatmaps [B, K, H, W] (Liu & Ferrari, ICCV 2017),
+    computed as Shukla & Ahmed's experiment code computes it.
 
-    Per joint, the peaks are the local maxima of a 3x3 neighbourhood above
-    min_peak_fraction of that joint's global maximum; their values v are normalised to
-    p = v / sum(v) (no softmax, so the heights themselves set the distribution) and the
-    joint's entropy is -sum p log p. The image's value is the mean over its K joints.
-    A confident single peak gives 0; m equal peaks give log m. Non-positive values are
-    never peaks, so a joint whose heatmap has no positive value contributes 0.
+    Per joint, the peaks are the pixels that are the maximum of the (2 min_distance + 1)^2 square
+    around them (so two peaks are more than min_distance pixels apart, Chebyshev) and above the
+    absolute `threshold`; with exclude_border, pixels closer than min_distance to the edge are never
+    peaks. This is skimage's peak_local_max(min_distance=7, threshold_abs=7.5) with its defaults, on
+    heatmaps whose target peak is 30, as the authors call it. The joint's entropy is that of the
+    softmax over its peak values (a joint without peaks gives 0); the image's value is the sum over
+    its K joints. So one peak gives 0 and m equal peaks log m per joint.
+
+    Equal maxima within one square (a flat top, common in bf16 heatmaps) count once: the first in
+    raster order is kept. skimage also keeps one of them, dropping greedily every peak within
+    min_distance of one already kept; the two rules differ only for chains of three or more equal
+    peaks each within reach of the next.
     """
     if heatmaps.ndim != 4:
         raise ValueError(f"heatmaps must be [B, K, H, W], got shape {tuple(heatmaps.shape)}")
     h = heatmaps.detach().float()
-    local_max = F.max_pool2d(h, kernel_size=3, stride=1, padding=1)
-    global_max = h.amax(dim=(2, 3), keepdim=True)
-    is_peak = (h == local_max) & (h >= min_peak_fraction * global_max) & (h > 0)
-    values = torch.where(is_peak, h, torch.zeros_like(h))
-    total = values.sum(dim=(2, 3), keepdim=True)
-    p = values / total.clamp_min(torch.finfo(h.dtype).tiny)
-    entropy = -torch.special.xlogy(p, p).sum(dim=(2, 3))
-    return entropy.mean(dim=1)
+    size = 2 * min_distance + 1
+    is_peak = (h == F.max_pool2d(h, size, stride=1, padding=min_distance)) & (h > threshold)
+    # Among the candidates of one square, which are all equal, keep the one with the lowest raster index.
+    index = torch.arange(h.shape[-2] * h.shape[-1], device=h.device, dtype=h.dtype).view(h.shape[-2:])
+    first = -F.max_pool2d(torch.where(is_peak, -index, -math.inf), size, stride=1, padding=min_distance)
+    is_peak &= index == first
+    if exclude_border and min_distance > 0:
+        inside = torch.zeros_like(is_peak[0, 0])
+        inside[min_distance:-min_distance, min_distance:-min_distance] = True
+        is_peak &= inside
+    logits = torch.where(is_peak, h, -math.inf).flatten(2)  # [B, K, H*W]
+    has_peak = is_peak.flatten(2).any(dim=2, keepdim=True)
+    log_p = torch.log_softmax(torch.where(has_peak, logits, 0.0), dim=2)
+    entropy = -torch.where(is_peak.flatten(2), log_p.exp() * log_p, 0.0).sum(dim=2)  # [B, K]
+    return entropy.sum(dim=1)
 
 
 def _pool_size(per_image: dict[str, np.ndarray | None]) -> int:

@@ -1,4 +1,5 @@
 """Stacked Hourglass (Newell, Yang & Deng, ECCV 2016) with pre-activation bottleneck residuals."""
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -11,9 +12,15 @@ class Residual(nn.Module):
         super().__init__()
         mid = max(cout // 2, 1)
         self.body = nn.Sequential(
-            nn.BatchNorm2d(cin), nn.ReLU(inplace=True), nn.Conv2d(cin, mid, 1, bias=False),
-            nn.BatchNorm2d(mid), nn.ReLU(inplace=True), nn.Conv2d(mid, mid, 3, padding=1, bias=False),
-            nn.BatchNorm2d(mid), nn.ReLU(inplace=True), nn.Conv2d(mid, cout, 1),
+            nn.BatchNorm2d(cin),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cin, mid, 1, bias=False),
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(mid, mid, 3, padding=1, bias=False),
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(mid, cout, 1),
         )
         self.skip = nn.Identity() if cin == cout else nn.Conv2d(cin, cout, 1)
 
@@ -41,7 +48,7 @@ class Hourglass(nn.Module):
             low = self.inner(low)
             scales = [low]
         out = self.skip(x) + F.interpolate(self.up(low), scale_factor=2, mode="nearest")
-        return out, [out] + scales
+        return out, [out, *scales]
 
 
 class StackedHourglass(nn.Module):
@@ -51,13 +58,19 @@ class StackedHourglass(nn.Module):
         super().__init__()
         c = channels
         self.stem = nn.Sequential(
-            nn.Conv2d(3, c // 4, 7, stride=2, padding=3, bias=False), nn.BatchNorm2d(c // 4), nn.ReLU(inplace=True),
-            Residual(c // 4, c // 2), nn.MaxPool2d(2), Residual(c // 2, c // 2), Residual(c // 2, c),
+            nn.Conv2d(3, c // 4, 7, stride=2, padding=3, bias=False),
+            nn.BatchNorm2d(c // 4),
+            nn.ReLU(inplace=True),
+            Residual(c // 4, c // 2),
+            nn.MaxPool2d(2),
+            Residual(c // 2, c // 2),
+            Residual(c // 2, c),
         )
         self.hourglasses = nn.ModuleList(Hourglass(depth, c) for _ in range(nstack))
         self.features = nn.ModuleList(
             nn.Sequential(Residual(c, c), nn.Conv2d(c, c, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True))
-            for _ in range(nstack))
+            for _ in range(nstack)
+        )
         # Dropout before the heatmap layer is what MC-dropout scoring samples; p=0 makes it a no-op.
         self.dropout = nn.Dropout2d(dropout)
         self.heatmap = nn.ModuleList(nn.Conv2d(c, num_keypoints, 1) for _ in range(nstack))

@@ -1,4 +1,5 @@
 """Named model presets: create_model(name, **cfg) overrides any PoseConfig field."""
+
 import dataclasses
 
 from ml.models.pose import PoseConfig, PoseModel

@@ -1,4 +1,5 @@
 """PCK, PCKh, the torso normaliser and its fallback, and rank correlations on hand-computed cases."""
+
 import math
 
 import numpy as np
@@ -50,18 +51,19 @@ def test_nan_normaliser_drops_the_image():
     assert pck(gt, gt, visible, np.array([np.nan, 1.0]), 0.2) == 1.0
 
 
-def test_torso_size_uses_left_shoulder_right_hip_then_the_other_diagonal():
+def test_torso_size_is_the_larger_diagonal_or_the_one_labelled():
     idx = {name: i for i, name in enumerate(LSP14.keypoints)}
-    gt = np.zeros((3, 14, 2))
-    visibility = np.full((3, 14), 2)
+    gt = np.zeros((5, 14, 2))
+    visibility = np.full((5, 14), 2)
     gt[:, idx["l-shoulder"]] = [3, 0]
-    gt[:, idx["r-hip"]] = [0, 4]
+    gt[:, idx["r-hip"]] = [0, 4]  # left shoulder to right hip: 5
     gt[:, idx["r-shoulder"]] = [0, 0]
-    gt[:, idx["l-hip"]] = [6, 8]
-    visibility[1, idx["r-hip"]] = 0
-    visibility[2, idx["l-shoulder"]] = 0
-    visibility[2, idx["l-hip"]] = 0
-    np.testing.assert_allclose(torso_size(gt, visibility, LSP14), [5.0, 10.0, np.nan])
+    gt[:, idx["l-hip"]] = [6, 8]  # right shoulder to left hip: 10
+    gt[1, idx["l-hip"]] = [0, 2]  # right shoulder to left hip: 2, the smaller one
+    visibility[2, idx["l-hip"]] = 0  # only left shoulder to right hip
+    visibility[3, idx["r-hip"]] = 0  # only right shoulder to left hip
+    visibility[4, [idx["l-shoulder"], idx["l-hip"]]] = 0  # neither
+    np.testing.assert_allclose(torso_size(gt, visibility, LSP14), [10.0, 5.0, 5.0, 10.0, np.nan])
 
 
 def test_torso_size_reads_coco_names():
@@ -86,12 +88,15 @@ def test_pck_normaliser_keeps_nan_for_an_unlabelled_torso():
 
 
 def test_pck_normaliser_falls_back_to_the_labelled_points_extent():
-    gt = np.array([
-        [[0, 0], [3, 1], [1, 7], [50, 50]],    # last joint unlabelled: box 3 x 7
-        [[10, 10], [14, 11], [0, 0], [0, 0]],  # box 4 x 1
-        [[5, 5], [0, 0], [0, 0], [0, 0]],      # one labelled point: no extent
-        [[0, 0], [0, 0], [0, 0], [0, 0]],      # none labelled
-    ], dtype=float)
+    gt = np.array(
+        [
+            [[0, 0], [3, 1], [1, 7], [50, 50]],  # last joint unlabelled: box 3 x 7
+            [[10, 10], [14, 11], [0, 0], [0, 0]],  # box 4 x 1
+            [[5, 5], [0, 0], [0, 0], [0, 0]],  # one labelled point: no extent
+            [[0, 0], [0, 0], [0, 0], [0, 0]],  # none labelled
+        ],
+        dtype=float,
+    )
     visibility = np.array([[2, 1, 2, 0], [2, 2, 0, 0], [2, 0, 0, 0], [0, 0, 0, 0]])
     np.testing.assert_allclose(pck_normaliser(gt, visibility, HAND), [7.0, 4.0, np.nan, np.nan])
 

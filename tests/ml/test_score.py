@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from ml.decode import decode_heatmaps
-from ml.models import create_model
+from ml.models import create_head, create_model
 from ml.preprocess import letterbox, to_input
 from ml.score import score_pool
 
@@ -47,7 +47,7 @@ def test_scores_files_buffers_and_arrays_of_any_size(model, tmp_path):
 
 
 def test_keypoints_are_in_original_pixels(model):
-    image = _images()[1]                       # 20 x 50: letterboxed with vertical padding
+    image = _images()[1]  # 20 x 50: letterboxed with vertical padding
     scores = score_pool(model, [image], device="cpu")
     pixels, transform = letterbox(image, 32)
     with torch.inference_mode():
@@ -66,3 +66,12 @@ def test_empty_pool(model):
 def test_unreadable_image_names_its_position(model):
     with pytest.raises(ValueError, match="image 1 of the pool"):
         score_pool(model, [_images()[0], io.BytesIO(b"not an image")], device="cpu")
+
+
+def test_scores_the_pool_with_a_head_trained_beside_the_model(model):
+    torch.manual_seed(1)
+    conv = model.with_head(create_head("conv", model.config), "conv")
+    own, side = score_pool(model, _images(), device="cpu"), score_pool(conv, _images(), device="cpu")
+    np.testing.assert_array_equal(own.keypoints, side.keypoints)
+    np.testing.assert_array_equal(own.features, side.features)
+    assert not np.allclose(own.predicted_loss, side.predicted_loss)

@@ -1,5 +1,6 @@
 """Strategies: the spec table's facts, and the selectors' ordering, determinism, core-set geometry
 and peak entropy."""
+
 import dataclasses
 import math
 
@@ -133,43 +134,77 @@ def test_unknown_selector_lists_the_known_ones():
         select("badge", budget=1, predicted_loss=np.zeros(2))
 
 
-def _heatmaps_with_peaks(peaks: list[tuple[int, int, float]]) -> torch.Tensor:
-    heatmaps = torch.zeros(1, 1, 16, 16)
+def _joint(*peaks: tuple[int, int, float], size: int = 32) -> torch.Tensor:
+    """One joint's heatmap [size, size] with single-pixel peaks (y, x, value) on zero."""
+    heatmap = torch.zeros(size, size)
     for y, x, value in peaks:
-        heatmaps[0, 0, y, x] = value
-    return heatmaps
+        heatmap[y, x] = value
+    return heatmap
 
 
-def test_entropy_of_one_sharp_peak_is_zero_and_of_two_equal_peaks_log_two():
-    one = multipeak_entropy(_heatmaps_with_peaks([(4, 4, 1.0)]))
-    two = multipeak_entropy(_heatmaps_with_peaks([(4, 4, 1.0), (11, 11, 1.0)]))
-    assert one.shape == (1,)
-    assert one.item() == pytest.approx(0.0)
-    assert two.item() == pytest.approx(math.log(2))
+def _entropy(*joints: torch.Tensor, **kwargs) -> float:
+    return multipeak_entropy(torch.stack(joints)[None], **kwargs).item()
 
 
-def test_entropy_ignores_peaks_below_the_fraction_and_averages_joints():
-    faint = _heatmaps_with_peaks([(4, 4, 1.0), (11, 11, 0.05)])
-    assert multipeak_entropy(faint).item() == pytest.approx(0.0)
-    uneven = _heatmaps_with_peaks([(4, 4, 3.0), (11, 11, 1.0)])
-    p = torch.tensor([0.75, 0.25])
-    assert multipeak_entropy(uneven).item() == pytest.approx(float(-(p * p.log()).sum()), rel=1e-6)
-    one_peak = _heatmaps_with_peaks([(4, 4, 1.0)])
-    two_peaks = _heatmaps_with_peaks([(4, 4, 1.0), (11, 11, 1.0)])
-    both = torch.cat([one_peak, two_peaks], dim=1)
-    assert multipeak_entropy(both).item() == pytest.approx(math.log(2) / 2)
+def _softmax_entropy(*values: float) -> float:
+    p = torch.softmax(torch.tensor(values), dim=0)
+    return float(-(p * p.log()).sum())
 
 
-def test_entropy_of_gaussian_blobs():
-    ys, xs = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+def test_entropy_of_one_peak_is_zero_and_of_two_equal_far_peaks_log_two():
+    assert multipeak_entropy(_joint((10, 10, 20.0))[None, None]).shape == (1,)
+    assert _entropy(_joint((10, 10, 20.0))) == pytest.approx(0.0)
+    assert _entropy(_joint((10, 10, 20.0), (20, 22, 20.0))) == pytest.approx(math.log(2))
+
+
+def test_entropy_is_the_softmax_over_peak_values():
+    # The authors' softmax: heights 10 and 9 are far from the 10 : 9 a normalisation would give.
+    assert _entropy(_joint((10, 10, 10.0), (20, 22, 9.0))) == pytest.approx(_softmax_entropy(10.0, 9.0), rel=1e-5)
+
+
+def test_peaks_closer_than_seven_pixels_count_once():
+    # 7 pixels apart (Chebyshev) is within the 15 x 15 square: only the higher peak counts.
+    assert _entropy(_joint((10, 10, 20.0), (17, 12, 19.0))) == pytest.approx(0.0)
+    assert _entropy(_joint((10, 10, 20.0), (18, 12, 19.0))) == pytest.approx(_softmax_entropy(20.0, 19.0), rel=1e-5)
+    # A flat top, as bf16 rounding makes them: equal neighbours are one peak, not two.
+    assert _entropy(_joint((10, 10, 20.0), (10, 11, 20.0))) == pytest.approx(0.0)
+
+
+def test_peaks_at_or_below_the_threshold_are_ignored():
+    # The authors' threshold: 7.5, a quarter of the target peak of 30.
+    assert _entropy(_joint((10, 10, 20.0), (20, 22, 7.5))) == pytest.approx(0.0)
+    assert _entropy(_joint((10, 10, 8.0), (20, 22, 7.6))) == pytest.approx(_softmax_entropy(8.0, 7.6), rel=1e-5)
+    assert _entropy(_joint((10, 10, 7.0))) == 0.0
+    assert _entropy(_joint((10, 10, 0.2), (20, 22, 0.2)), threshold=0.1) == pytest.approx(math.log(2))
+
+
+def test_peaks_near_the_border_are_ignored_like_skimage_does():
+    near_edge = _joint((10, 10, 20.0), (3, 20, 20.0), (20, 25, 20.0))  # rows/columns < 7 or >= 32 - 7
+    assert _entropy(near_edge) == pytest.approx(0.0)
+    assert _entropy(near_edge, exclude_border=False) == pytest.approx(math.log(3))
+
+
+def test_entropy_sums_over_joints():
+    one, two = _joint((10, 10, 20.0)), _joint((10, 10, 20.0), (20, 22, 20.0))
+    three = _joint((8, 8, 20.0), (8, 20, 20.0), (20, 14, 20.0))
+    assert _entropy(one, two, three) == pytest.approx(math.log(2) + math.log(3))
+
+
+def test_entropy_of_gaussian_blobs_at_the_target_scale():
+    ys, xs = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
 
     def blob(cy, cx):
-        return torch.exp(-((ys - cy) ** 2 + (xs - cx) ** 2) / (2 * 1.5**2))
+        return 30 * torch.exp(-((ys - cy) ** 2 + (xs - cx) ** 2) / (2 * 1.75**2))
 
-    single = blob(10.3, 12.6)[None, None]
-    double = (blob(8.2, 8.1) + blob(24.4, 23.7))[None, None]
+    single = blob(20.3, 32.6)[None, None]
+    # The same sub-pixel offset: equal maxima. The softmax over values near 30 is sharp, so blobs
+    # whose maxima differ by a few units would read as one.
+    double = (blob(20.2, 20.1) + blob(44.2, 43.1))[None, None]
     assert multipeak_entropy(torch.cat([single, double])).tolist() == pytest.approx([0.0, math.log(2)], abs=1e-3)
+    assert multipeak_entropy(torch.cat([single, double]).bfloat16()).tolist() == pytest.approx(
+        [0.0, math.log(2)], abs=1e-3
+    )
 
 
 def test_all_zero_heatmap_contributes_zero():
-    assert multipeak_entropy(torch.zeros(2, 3, 8, 8)).tolist() == [0.0, 0.0]
+    assert multipeak_entropy(torch.zeros(2, 3, 32, 32)).tolist() == [0.0, 0.0]
