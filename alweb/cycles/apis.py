@@ -5,6 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alweb.api_fields import FiniteFloatField
 from alweb.cycles import selectors, services
 from alweb.cycles.models import ModelVersion
 from alweb.cycles.serializers import CycleOutput, ModelVersionOutput
@@ -18,6 +19,18 @@ class CycleListCreateApi(APIView):
         strategy = serializers.ChoiceField(choices=sorted(STRATEGY_SPECS), default=DEFAULT_STRATEGY)
         budget = serializers.IntegerField(min_value=1, max_value=100_000, default=100)
         epochs = serializers.IntegerField(min_value=1, max_value=500, default=10)
+        head_epochs = serializers.IntegerField(
+            min_value=0,
+            max_value=500,
+            default=settings.CYCLE_DEFAULT_HEAD_EPOCHS,
+            help_text="Epochs that train the loss head alone on the trained network, after `epochs`.",
+        )
+        audit_fraction = FiniteFloatField(
+            min_value=0.0,
+            max_value=1.0,
+            default=settings.CYCLE_DEFAULT_AUDIT_FRACTION,
+            help_text="Share of the budget added as random pool images, to measure the ranking against. 0: none.",
+        )
         model = serializers.ChoiceField(choices=sorted(MODEL_PRESETS), default=settings.DEFAULT_MODEL)
 
     def get(self, request, project_id: int):
@@ -34,6 +47,8 @@ class CycleListCreateApi(APIView):
             strategy=data["strategy"],
             budget=data["budget"],
             epochs=data["epochs"],
+            head_epochs=data["head_epochs"],
+            audit_fraction=data["audit_fraction"],
             model_name=data["model"],
         )
         return Response(CycleOutput(cycle).data, status=status.HTTP_201_CREATED)

@@ -25,6 +25,11 @@ class Cycle(models.Model):
     strategy = models.CharField(max_length=40)
     budget = models.PositiveIntegerField()
     epochs = models.PositiveIntegerField()
+    # After the pose epochs, epochs that train the loss head alone on the converged network.
+    head_epochs = models.PositiveIntegerField(default=0)
+    # The share of the budget added as a random sample of the pool, unmarked in the queue: its
+    # labels are the honest baseline the selected images' PCK is compared with. 0 turns it off.
+    audit_fraction = models.FloatField(default=0.1)
     model_name = models.CharField(max_length=40)
     progress = models.JSONField(default=dict)
     metrics = models.JSONField(default=dict)

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 State = Cycle.State
 # Training progress is saved and sent at most this often, and at the end of every epoch.
 PROGRESS_INTERVAL_S = 1.0
+# ml.train's phases as a cycle reports them: the pose network (with its head), then the head alone.
+TRAINING_PHASES = {"pose": "training", "head": "training_head"}
 
 
 def cycle_train(*, cycle_id: int, worker: str) -> None:
@@ -89,7 +91,7 @@ class _TrainingReporter:
         services.cycle_progress_report(
             cycle=self.cycle,
             progress=CycleProgress(
-                phase="training",
+                phase=TRAINING_PHASES[progress.phase],
                 epoch=progress.epoch,
                 epochs=progress.epochs,
                 step=progress.step,

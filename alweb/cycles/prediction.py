@@ -65,7 +65,7 @@ def _add_to_pool(*, project: Project, name: str, data: bytes, prediction: Predic
         return
     try:
         queue_append(project=project, image=result.image, predicted_loss=prediction.predicted_loss,
-                     keypoints=prediction.keypoints)
+                     keypoints=prediction.keypoints, top_percent=100.0 - prediction.percentile)
     except Exception:
         # The image was stored for the queue; without its entry, take it back out whole.
         result.image.file.delete(save=False)

@@ -19,6 +19,17 @@ class CycleProgressOutput(serializers.Serializer):
 
 class CycleMetricsOutput(serializers.Serializer):
     pck_selected = serializers.FloatField(allow_null=True)
+    pck_selected_ci = serializers.ListField(child=serializers.FloatField(), allow_null=True, help_text="95 % interval")
+    pck_audit = serializers.FloatField(
+        allow_null=True, help_text="PCK on the labelled audit sample: random pool images mixed into the queue."
+    )
+    pck_audit_ci = serializers.ListField(child=serializers.FloatField(), allow_null=True, help_text="95 % interval")
+    audit_labelled = serializers.IntegerField()
+    ranking_verdict = serializers.ChoiceField(
+        choices=["found", "not_found", "unclear", "too_few"],
+        allow_null=True,
+        help_text="found: the selected images' PCK is below the audit sample's (95 % Welch interval).",
+    )
     spearman = serializers.FloatField(allow_null=True)
     kendall = serializers.FloatField(allow_null=True)
     val_pck = serializers.FloatField(allow_null=True)
@@ -33,6 +44,8 @@ class CycleOutput(serializers.Serializer):
     strategy = serializers.CharField()
     budget = serializers.IntegerField()
     epochs = serializers.IntegerField()
+    head_epochs = serializers.IntegerField()
+    audit_fraction = serializers.FloatField()
     model = serializers.CharField(source="model_name")
     progress = serializers.SerializerMethodField()
     metrics = serializers.SerializerMethodField()

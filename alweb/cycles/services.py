@@ -29,7 +29,16 @@ logger = logging.getLogger(__name__)
 State = Cycle.State
 
 
-def cycle_start(*, project: Project, strategy: str, budget: int, epochs: int, model_name: str) -> Cycle:
+def cycle_start(
+    *,
+    project: Project,
+    strategy: str,
+    budget: int,
+    epochs: int,
+    model_name: str,
+    head_epochs: int = 0,
+    audit_fraction: float = 0.0,
+) -> Cycle:
     """Queue a new cycle of the project; Conflict while another one runs, InvalidInput without enough labels."""
     if strategy not in STRATEGY_SPECS:
         raise InvalidInput({"strategy": f"Unknown strategy; choose one of {', '.join(STRATEGY_SPECS)}."})
@@ -47,6 +56,8 @@ def cycle_start(*, project: Project, strategy: str, budget: int, epochs: int, mo
                 strategy=strategy,
                 budget=budget,
                 epochs=epochs,
+                head_epochs=head_epochs,
+                audit_fraction=audit_fraction,
                 model_name=model_name,
                 progress=CycleProgress(phase="queued").as_json(),
                 # For a queued cycle the lease time says when recovery may send it again.

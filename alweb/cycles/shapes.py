@@ -12,7 +12,7 @@ from dataclasses import dataclass
 class CycleProgress:
     """Where a running cycle is; sent live as the "cycle.progress" event and served by the API."""
 
-    phase: str  # queued, training, scoring or ready
+    phase: str  # queued, training, training_head (the loss head alone), scoring or ready
     epoch: int | None = None
     epochs: int | None = None
     step: int | None = None
@@ -33,9 +33,14 @@ class CycleMetrics:
     """What a cycle measured: its model's validation PCK and how well its ranking found failures."""
 
     labelled: int = 0  # selected images labelled so far, each measured against its label
-    selected: int | None = None  # images the cycle put in the queue
+    selected: int | None = None  # images the cycle put in the queue, audit sample included
     pck_selected: float | None = None  # mean PCK of the model on the labelled selected images
-    spearman: float | None = None  # rank correlation of predicted and realized loss over them
+    pck_selected_ci: list[float] | None = None  # its 95 % interval
+    audit_labelled: int = 0  # images of the audit sample labelled and measured so far
+    pck_audit: float | None = None  # mean PCK on them: what a random choice would have found
+    pck_audit_ci: list[float] | None = None
+    ranking_verdict: str | None = None  # found, not_found, unclear or too_few (outcomes.ranking_verdict)
+    spearman: float | None = None  # rank correlation of predicted and realized loss over the measured images
     kendall: float | None = None
     val_pck: float | None = None  # PCK of the cycle's model on the validation split
 

@@ -45,6 +45,7 @@ def train_cycle_model(
     dataset = keypoint_dataset(data, skeleton=skeleton, input_size=model.config.input_size, train=True)
     config = TrainConfig(
         epochs=cycle.epochs,
+        head_epochs=cycle.head_epochs,
         batch_size=min(batch_size, len(dataset)),
         objective=spec.objective,
         seed=cycle.id,

@@ -3,6 +3,7 @@ import io
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from PIL import Image as PILImage
@@ -143,5 +144,12 @@ def demo_first_cycle_ensure(*, epochs: int = FIRST_CYCLE_EPOCHS, budget: int = F
     project = Project.objects.filter(name=PROJECT_NAME).order_by("id").first()
     if project is None or Cycle.objects.filter(project=project).exists():
         return None
-    return cycle_start(project=project, strategy="ll_plus_plus", budget=budget, epochs=epochs,
-                       model_name="hg-tiny")
+    return cycle_start(
+        project=project,
+        strategy="ll_plus_plus",
+        budget=budget,
+        epochs=epochs,
+        head_epochs=settings.CYCLE_DEFAULT_HEAD_EPOCHS,
+        audit_fraction=settings.CYCLE_DEFAULT_AUDIT_FRACTION,
+        model_name="hg-tiny",
+    )

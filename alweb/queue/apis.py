@@ -16,6 +16,10 @@ class QueueEntryOutput(serializers.Serializer):
     image = serializers.IntegerField(source="image_id")
     rank = serializers.IntegerField()
     predicted_loss = serializers.FloatField()
+    top_percent = serializers.FloatField(
+        allow_null=True,
+        help_text="Where the predicted loss stands in the scored pool, in percent from the top (2.0: top 2 %).",
+    )
     keypoints = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField()), help_text="The model's K points [x, y, confidence]."
     )

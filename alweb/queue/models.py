@@ -28,6 +28,10 @@ class QueueEntry(models.Model):
     # 1 is the highest predicted loss: the image to label first.
     rank = models.PositiveIntegerField()
     predicted_loss = models.FloatField()
+    # Where the predicted loss stands in the scored pool, in percent from the top (2.0: top 2 %).
+    top_percent = models.FloatField(null=True, blank=True)
+    # A random pool image the cycle mixed in to measure its ranking against; annotators are not told.
+    is_audit = models.BooleanField(default=False)
     # The model's prediction, shown as the pre-annotation: K points [x, y, confidence].
     keypoints = models.JSONField()
     state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)

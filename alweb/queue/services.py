@@ -26,8 +26,8 @@ CLAIM_ATTEMPTS = 5
 def queue_fill(*, cycle: Cycle, entries: list[dict]) -> int:
     """Make the cycle's selection the project's queue, once; returns how many entries it created.
 
-    entries: dicts of image_id, rank (distinct; 1 is the highest predicted loss),
-    predicted_loss and keypoints ([[x, y, confidence], ...]). A second call for the same
+    entries: dicts of image_id, rank (distinct; 1 is labelled first), predicted_loss,
+    keypoints ([[x, y, confidence], ...]) and optionally top_percent and is_audit. A second call for the same
     cycle changes nothing and returns 0. Images labelled in the meantime are left out.
     """
     project_id = cycle.project_id
@@ -54,6 +54,7 @@ def queue_fill(*, cycle: Cycle, entries: list[dict]) -> int:
             QueueEntry(
                 project_id=project_id, cycle=cycle, image_id=entry["image_id"], rank=entry["rank"],
                 predicted_loss=entry["predicted_loss"], keypoints=entry["keypoints"],
+                top_percent=entry.get("top_percent"), is_audit=entry.get("is_audit", False),
             )
             for entry in entries
             if entry["image_id"] in selected
@@ -87,7 +88,9 @@ def _batches(ids: list[int]) -> list[list[int]]:
 
 
 @transaction.atomic
-def queue_append(*, project: Project, image: Image, predicted_loss: float, keypoints: list) -> QueueEntry | None:
+def queue_append(
+    *, project: Project, image: Image, predicted_loss: float, keypoints: list, top_percent: float | None = None
+) -> QueueEntry | None:
     """Add one image after the last open entry of the current selection.
 
     Returns None, adding nothing, when the image is queued or labelled already or when
@@ -106,7 +109,8 @@ def queue_append(*, project: Project, image: Image, predicted_loss: float, keypo
     if cycle_id is None or QueueEntry.objects.filter(cycle_id=cycle_id, image=image).exists():
         return None
     entry = QueueEntry.objects.create(
-        project=project, cycle_id=cycle_id, image=image, rank=rank, predicted_loss=predicted_loss, keypoints=keypoints
+        project=project, cycle_id=cycle_id, image=image, rank=rank, predicted_loss=predicted_loss, keypoints=keypoints,
+        top_percent=top_percent,
     )
     image.state = Image.State.QUEUED
     image.save(update_fields=["state"])

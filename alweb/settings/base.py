@@ -190,6 +190,10 @@ SCORING_CHUNK_SIZE = int(os.environ.get("SCORING_CHUNK_SIZE", 500))
 SCORING_BATCH_SIZE = int(os.environ.get("SCORING_BATCH_SIZE", 32))
 CYCLE_MIN_LABELLED = int(os.environ.get("CYCLE_MIN_LABELLED", 8))
 CYCLE_MAX_ATTEMPTS = int(os.environ.get("CYCLE_MAX_ATTEMPTS", 3))
+# Defaults of a new cycle: the authors train the head alone for a while on the converged network,
+# and a tenth of the budget as a random audit sample gives each cycle an honest baseline.
+CYCLE_DEFAULT_HEAD_EPOCHS = int(os.environ.get("CYCLE_DEFAULT_HEAD_EPOCHS", 3))
+CYCLE_DEFAULT_AUDIT_FRACTION = float(os.environ.get("CYCLE_DEFAULT_AUDIT_FRACTION", 0.1))
 # A worker renews its lease every heartbeat; a lease that runs out means the worker died.
 CYCLE_LEASE_SECONDS = int(os.environ.get("CYCLE_LEASE_SECONDS", 60))
 CYCLE_HEARTBEAT_SECONDS = float(os.environ.get("CYCLE_HEARTBEAT_SECONDS", 10))

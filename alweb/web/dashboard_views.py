@@ -25,6 +25,10 @@ def dashboard(request, project_id: int):
             for spec in _strategies_in_menu_order()
         ],
         "models": [{"value": name, "default": name == settings.DEFAULT_MODEL} for name in sorted(MODEL_PRESETS)],
+        "cycle_defaults": {
+            "head_epochs": settings.CYCLE_DEFAULT_HEAD_EPOCHS,
+            "audit_percent": round(100 * settings.CYCLE_DEFAULT_AUDIT_FRACTION),
+        },
         "socket_path": f"/ws/projects/{project.id}/",
     }
     return render(request, "web/dashboard.html", {"project": project, "config": config})

@@ -59,7 +59,9 @@ def fill_queue(*, project, images, predictions: list[list] | None = None) -> Non
     )
     predictions = predictions or [predicted_row(width=image.width, height=image.height) for image in images]
     entries = [
-        {"image_id": image.id, "rank": rank, "predicted_loss": round(2.0 - rank * 0.1, 4), "keypoints": points}
+        # As if the queue were the top of a pool ten times its size.
+        {"image_id": image.id, "rank": rank, "predicted_loss": round(2.0 - rank * 0.1, 4), "keypoints": points,
+         "top_percent": 100.0 * rank / (10 * len(images))}
         for rank, (image, points) in enumerate(zip(images, predictions), start=1)
     ]
     queue_fill(cycle=cycle, entries=entries)

@@ -53,7 +53,7 @@ def test_clicking_every_keypoint_and_submitting_stores_them_and_shows_the_next_i
     first = images[0]
     expect(page.locator("#fact-image")).to_have_text(f"#{first.id} (128×128)")
     expect(page.locator("#fact-rank")).to_have_text("1")
-    expect(page.locator("#fact-loss")).to_have_text("1.9000")
+    expect(page.locator("#fact-loss")).to_have_text("top 2 % of the pool")
     expect(page.locator("#fact-left")).to_have_text("5")
     expect(keypoint_state(page, "l-hip")).to_contain_text("low confidence")
 

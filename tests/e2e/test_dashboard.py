@@ -224,7 +224,9 @@ def test_an_admin_starts_a_cycle_and_watches_it_to_ready(live_url, browser_page,
     assert chart_points(page, "history-val-chart") == [1]
     bins, curve = chart_points(page, "analysis-chart")[1], chart_points(page, "analysis-chart")[0]
     assert bins >= 5 and curve == 120
-    expect(page.locator('[data-tile="Queue"] .value')).to_have_text("3")
+    # The budget's 3 images and one random audit image (10 % of the budget, at least one), unmarked.
+    expect(page.locator('[data-tile="Queue"] .value')).to_have_text("4")
+    expect(page.locator("#history-verdict")).to_contain_text("Cycle 1")
     page.screenshot(path="/tmp/dashboard-ready.png", full_page=True)
 
 
@@ -243,9 +245,13 @@ def recorded_cycles(project, admin_user):
         (2, "random", 0.71, None, None, 0.60),
         (3, "ll_plus_plus", 0.35, 0.48, 0.36, 0.66),
     ]:
+        # The latest cycle had an audit sample that shows its ranking found the failures.
+        audit = {"pck_selected_ci": [0.25, 0.45], "pck_audit": 0.78, "pck_audit_ci": [0.7, 0.86],
+                 "audit_labelled": 4, "ranking_verdict": "found"} if index == 3 else {}
         cycle = Cycle.objects.create(
             project=project, index=index, state="ready", strategy=strategy, budget=4, epochs=3, model_name="hg-tiny",
-            metrics={"pck_selected": pck, "spearman": rho, "kendall": tau, "val_pck": val, "labelled": 4},
+            audit_fraction=0.25 if index == 3 else 0.0,
+            metrics={"pck_selected": pck, "spearman": rho, "kendall": tau, "val_pck": val, "labelled": 4, **audit},
         )
         losses = np.random.default_rng(index).gamma(1.6, 0.06, size=300)
         ModelVersion.objects.create(
@@ -272,7 +278,13 @@ def test_the_charts_draw_every_cycle_and_the_loss_analysis(live_url, browser_pag
 
     pck = page.evaluate("""() => Chart.getChart(document.getElementById("history-pck-chart")).data.datasets
                            .map((d) => [d.label, d.data.length, d.borderDash.length > 0])""")
-    assert pck == [["ll_plus_plus", 2, False], ["random baseline", 1, True]]
+    assert pck == [["ll_plus_plus", 2, False], ["audit sample (random)", 1, True], ["random baseline", 1, True]]
+    expect(page.locator("#history-verdict")).to_have_text(
+        "On this project the ranking found the model's failures: in Cycle 3 the selected images' PCK, "
+        "35.0 % (25 %–45 %), is below the random audit sample's, 78.0 % (70 %–86 %)."
+    )
+    expect(page.locator("#history-table tbody tr").first).to_contain_text("found the failures")
+    expect(page.locator("#history-table tbody tr").last).to_contain_text("no audit")
     assert chart_points(page, "history-rank-chart") == [2, 2]
     assert chart_points(page, "history-val-chart") == [3]
     assert chart_points(page, "scatter-chart") == [4]
@@ -310,8 +322,8 @@ def test_a_running_cycle_reads_from_the_api_on_load_and_can_be_cancelled(live_ur
     page = browser_page()
     open_dashboard(page, live_url, project)
     bar = page.get_by_role("progressbar", name="Live progress")
-    # Epoch 2 of 4, step 3 of 5: 8 of 20 steps, on the 85 % of the bar that training fills.
-    expect(bar).to_have_attribute("aria-valuenow", "34")
+    # Epoch 2 of 4, step 3 of 5: 8 of 20 steps, on the 75 % of the bar that the pose network's training fills.
+    expect(bar).to_have_attribute("aria-valuenow", "30")
     expect(page.locator("#progress-step")).to_have_text("epoch 2 of 4, step 3 of 5")
     expect(page.locator("#progress-eta")).to_have_text("· about 42 s left")
     assert chart_points(page, "loss-chart") == [1, 1]
@@ -319,5 +331,5 @@ def test_a_running_cycle_reads_from_the_api_on_load_and_can_be_cancelled(live_ur
     page.get_by_role("button", name="Cancel cycle").click()
     expect(page.locator("#progress-phase")).to_have_text("Cycle 1 (ll_plus_plus): cancelled")
     expect(page.get_by_role("button", name="Cancel cycle")).to_be_hidden()
-    expect(bar).to_have_attribute("aria-valuenow", "34")
+    expect(bar).to_have_attribute("aria-valuenow", "30")
     expect(page.locator("#history-table tbody tr").first.locator("td").nth(2)).to_have_text("cancelled")

@@ -58,7 +58,7 @@ export class Panel {
   showEntry(entry) {
     this.facts.image.textContent = `#${entry.image} (${entry.width}×${entry.height})`;
     this.facts.rank.textContent = String(entry.rank);
-    this.facts.loss.textContent = entry.predicted_loss.toFixed(4);
+    this.facts.loss.textContent = standing(entry.top_percent);
     this.stageNote.hidden = true;
   }
 
@@ -81,4 +81,11 @@ export class Panel {
   showConflict(shown) {
     this.conflict.hidden = !shown;
   }
+}
+
+// The head's raw score means nothing to a person; where the image stands in the pool does.
+export function standing(topPercent) {
+  if (topPercent === null || topPercent === undefined) return "not ranked";
+  const shown = topPercent < 10 ? Number(topPercent.toFixed(1)) : Math.round(topPercent);
+  return `top ${shown} % of the pool`;
 }

@@ -1,4 +1,5 @@
-// The "Start a cycle" form: the strategy, budget, epochs and model go to the cycles endpoint;
+// The "Start a cycle" form: the strategy, budget, epochs, head-only epochs, audit sample and
+// model go to the cycles endpoint;
 // a refusal (409: one is running; 400: bad input or too few labels) is said in words.
 import { ApiError, postJson } from "../shared/api.js";
 import { element, showMessage } from "./elements.js";
@@ -22,11 +23,15 @@ export class CycleForm {
 
   async submit() {
     const { strategy, budget, epochs, model } = this.form.elements;
+    const headEpochs = this.form.elements.head_epochs;
+    const auditPercent = this.form.elements.audit_percent;
     const button = this.form.querySelector("button[type=submit]");
     const data = {
       strategy: strategy.value,
       budget: Number(budget.value),
       epochs: Number(epochs.value),
+      head_epochs: Number(headEpochs.value),
+      audit_fraction: Number(auditPercent.value) / 100,
       model: model.value,
     };
     button.disabled = true;

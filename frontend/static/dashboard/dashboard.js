@@ -46,6 +46,7 @@ const history = new CycleHistory({
   content: byId("history-content"),
   empty: byId("history-empty"),
   table: byId("history-table"),
+  verdict: byId("history-verdict"),
   pckCanvas: byId("history-pck-chart"),
   rankCanvas: byId("history-rank-chart"),
   valCanvas: byId("history-val-chart"),

@@ -6,10 +6,27 @@ import { element, row } from "./elements.js";
 import { dateTime, number, percent } from "./format.js";
 
 const SERIES_COLOURS = ["blue", "purple", "green", "orange", "red"];
+const VERDICT_SHORT = {
+  found: "found the failures",
+  not_found: "did not find them",
+  unclear: "not yet clear",
+  too_few: "too few labels",
+};
 
 export class CycleHistory {
-  constructor({ content, empty, table, pckCanvas, rankCanvas, valCanvas, scatterSelect, scatterCanvas, scatterNote }) {
-    Object.assign(this, { content, empty, table, scatterSelect, scatterNote });
+  constructor({
+    content,
+    empty,
+    table,
+    verdict,
+    pckCanvas,
+    rankCanvas,
+    valCanvas,
+    scatterSelect,
+    scatterCanvas,
+    scatterNote,
+  }) {
+    Object.assign(this, { content, empty, table, verdict, scatterSelect, scatterNote });
     this.pckChart = perCycleChart(pckCanvas, { yTitle: "PCK of the selected images", yMin: 0, yMax: 1 });
     this.rankChart = perCycleChart(rankCanvas, { yTitle: "rank correlation", yMin: -1, yMax: 1 });
     this.valChart = perCycleChart(valCanvas, { yTitle: "validation PCK", yMin: 0, yMax: 1 });
@@ -31,7 +48,9 @@ export class CycleHistory {
           String(cycle.epochs),
           cycle.model,
           String(cycle.metrics.labelled ?? 0),
-          percent(cycle.metrics.pck_selected),
+          withInterval(cycle.metrics.pck_selected, cycle.metrics.pck_selected_ci),
+          cycle.audit_fraction > 0 ? withInterval(cycle.metrics.pck_audit, cycle.metrics.pck_audit_ci) : "no audit",
+          VERDICT_SHORT[cycle.metrics.ranking_verdict] ?? "–",
           number(cycle.metrics.spearman),
           number(cycle.metrics.kendall),
           percent(cycle.metrics.val_pck),
@@ -39,6 +58,7 @@ export class CycleHistory {
         ]),
       ),
     );
+    this.verdict.textContent = verdictSentence(cycles.find((cycle) => cycle.state === "ready"));
     const oldestFirst = [...cycles].reverse();
     setSeries(this.pckChart, pckSeries(oldestFirst));
     setSeries(this.rankChart, [
@@ -108,8 +128,46 @@ function pckSeries(cycles) {
     ),
     colour: SERIES_COLOURS[i % SERIES_COLOURS.length],
   }));
+  const audited = cycles.filter((c) => Number.isFinite(c.metrics.pck_audit));
+  if (audited.length)
+    series.push({
+      label: "audit sample (random)",
+      points: pointsOf(audited, "pck_audit"),
+      colour: "grey",
+      dashed: true,
+    });
   const random = cycles.filter((c) => c.strategy === "random");
   if (random.length)
     series.push({ label: "random baseline", points: pointsOf(random, "pck_selected"), colour: "grey", dashed: true });
   return series;
+}
+
+function withInterval(value, interval) {
+  if (!Number.isFinite(value)) return "–";
+  return interval ? `${percent(value)} (${percent(interval[0], 0)}–${percent(interval[1], 0)})` : percent(value);
+}
+
+// The newest finished cycle's evidence, in words: the audit sample is the only honest baseline.
+export function verdictSentence(cycle) {
+  if (!cycle) return "";
+  const m = cycle.metrics;
+  const name = `Cycle ${cycle.index}`;
+  if (!(cycle.audit_fraction > 0)) {
+    return (
+      `${name} has no audit sample, so there is no honest baseline: the PCK of its selected images alone ` +
+      "cannot tell whether the ranking found the model's failures on this project."
+    );
+  }
+  const selected = withInterval(m.pck_selected, m.pck_selected_ci);
+  const audit = withInterval(m.pck_audit, m.pck_audit_ci);
+  switch (m.ranking_verdict) {
+    case "found":
+      return `On this project the ranking found the model's failures: in ${name} the selected images' PCK, ${selected}, is below the random audit sample's, ${audit}.`;
+    case "not_found":
+      return `In ${name} the ranking did not find the model's failures: the selected images' PCK, ${selected}, is above the random audit sample's, ${audit}.`;
+    case "unclear":
+      return `In ${name} the selected images' PCK, ${selected}, and the random audit sample's, ${audit}, cannot be told apart yet; label more of the queue.`;
+    default:
+      return `${name}: label more of its queue (audit images included, unmarked) to see whether the ranking finds the model's failures.`;
+  }
 }

@@ -9,8 +9,11 @@ import { duration } from "./format.js";
 
 const STATE_ORDER = ["queued", "training", "scoring", "selecting", "ready", "failed", "cancelled"];
 const ACTIVE = new Set(["queued", "training", "scoring", "selecting"]);
-// Where each phase sits on the one bar: training takes most of a cycle's time.
-const TRAINING_SHARE = 85;
+// Where each phase sits on the one bar: training takes most of a cycle's time, and of that
+// the pose network most; the loss head then trains alone on the trained network.
+const POSE_SHARE = 75;
+const HEAD_SHARE = 10;
+const TRAINING_SHARE = POSE_SHARE + HEAD_SHARE;
 const SCORING_SHARE = 14;
 
 export class CycleProgress {
@@ -136,10 +139,14 @@ export class CycleProgress {
 
 function describe(cycle, progress) {
   const steps = progress.steps || 0;
-  const training = progress.phase === "training" && steps > 0;
+  const headOnly = progress.phase === "training_head";
+  const training = (progress.phase === "training" || headOnly) && steps > 0;
   const scoring = progress.phase === "scoring" && steps > 0;
+  const epochText = `epoch ${progress.epoch} of ${progress.epochs}, step ${progress.step} of ${steps}`;
   const stepText = training
-    ? `epoch ${progress.epoch} of ${progress.epochs}, step ${progress.step} of ${steps}`
+    ? headOnly
+      ? `loss head alone, ${epochText}`
+      : epochText
     : scoring
       ? `${progress.step} of ${steps} images scored`
       : "";
@@ -171,12 +178,13 @@ function describe(cycle, progress) {
   }
 }
 
-// Training fills the bar up to TRAINING_SHARE, scoring the next SCORING_SHARE; ready is 100.
+// Training fills the bar up to TRAINING_SHARE (pose, then head alone), scoring the next SCORING_SHARE; ready is 100.
 function barValue(progress) {
   const steps = progress.steps || 0;
-  if (progress.phase === "training" && steps) {
+  if ((progress.phase === "training" || progress.phase === "training_head") && steps) {
     const done = ((progress.epoch - 1) * steps + progress.step) / (progress.epochs * steps);
-    return Math.round(done * TRAINING_SHARE);
+    if (progress.phase === "training") return Math.round(done * POSE_SHARE);
+    return POSE_SHARE + Math.round(done * HEAD_SHARE);
   }
   if (progress.phase === "scoring" && steps)
     return TRAINING_SHARE + Math.round((progress.step / steps) * SCORING_SHARE);

@@ -16,10 +16,12 @@ def test_a_cycle_trains_scores_selects_and_serves_a_ranked_queue(worker, project
                                                                   annotator_client):
     seed_synthetic(project=project, user=admin_user, train=24, val=8, pool=40)
     response = admin_client.post(f"/api/v1/projects/{project.id}/cycles/",
-                                 {"budget": 10, "epochs": 2, "model": "hg-tiny"}, format="json")
+                                 {"budget": 10, "epochs": 2, "head_epochs": 1, "audit_fraction": 0, "model": "hg-tiny"},
+                                 format="json")
     assert response.status_code == 201, response.content
     cycle = response.json()
     assert cycle["state"] == "queued" and cycle["strategy"] == "ll_plus_plus" and cycle["index"] == 1
+    assert cycle["head_epochs"] == 1 and cycle["audit_fraction"] == 0
 
     done = wait_for(lambda: (c := cycle_state(admin_client, cycle["id"]))["state"] in ("ready", "failed") and c,
                     timeout=180, worker=worker)
@@ -58,6 +60,17 @@ def test_a_second_cycle_while_one_runs_is_409_and_annotators_get_403(project, ad
     second = admin_client.post(url, {"budget": 5, "epochs": 1}, format="json")
     assert second.status_code == 409
     assert Cycle.objects.filter(project=project).count() == 1
+
+
+@pytest.mark.parametrize("audit_fraction", ["NaN", "Infinity", -0.1, 1.5, "a tenth"])
+def test_an_audit_fraction_outside_0_to_1_is_400(project, admin_user, admin_client, audit_fraction):
+    seed_synthetic(project=project, user=admin_user, train=6, val=0, pool=0)
+    response = admin_client.post(
+        f"/api/v1/projects/{project.id}/cycles/", {"budget": 5, "audit_fraction": audit_fraction}, format="json"
+    )
+    assert response.status_code == 400
+    assert "audit_fraction" in response.json()
+    assert not Cycle.objects.exists()
 
 
 def test_too_few_labels_is_400(project, admin_client):

@@ -58,8 +58,16 @@ def seeded(project, admin_user):
     return project
 
 
-def start(project, *, strategy: str = "ll_plus_plus") -> Cycle:
-    return services.cycle_start(project=project, strategy=strategy, budget=BUDGET, epochs=1, model_name="hg-tiny")
+def start(project, *, strategy: str = "ll_plus_plus", audit_fraction: float = 0.0) -> Cycle:
+    return services.cycle_start(
+        project=project,
+        strategy=strategy,
+        budget=BUDGET,
+        epochs=1,
+        head_epochs=1,
+        audit_fraction=audit_fraction,
+        model_name="hg-tiny",
+    )
 
 
 def score_all(sent: SentTasks) -> None:
@@ -190,3 +198,29 @@ def test_a_label_of_a_selected_image_records_its_outcome_in_the_cycles_metrics(s
     pipeline.label_outcome_record(entry_id=entry.id)
     cycle.refresh_from_db()
     assert cycle.metrics["labelled"] == 1
+
+
+def test_an_audit_sample_of_random_pool_images_is_mixed_into_the_queue_and_measured(seeded, sent, annotator_user):
+    cycle = trained(seeded, sent, audit_fraction=0.5)
+    score_all(sent)
+    entries = list(QueueEntry.objects.filter(cycle=cycle).order_by("rank"))
+    audit = [entry for entry in entries if entry.is_audit]
+    picks = [entry for entry in entries if not entry.is_audit]
+    assert len(picks) == BUDGET and len(audit) == 2
+    # The picks are the pool's highest predicted losses; the audit images come from the rest.
+    assert sorted(entry.top_percent for entry in picks) == pytest.approx([100 / POOL, 200 / POOL, 300 / POOL], abs=0.01)
+    assert min(entry.top_percent for entry in audit) > 300 / POOL
+    cycle.refresh_from_db()
+    assert cycle.metrics["selected"] == BUDGET + 2
+
+    while (entry := lease_next(project=seeded, user=annotator_user)) is not None:
+        annotation_save(image=entry.image, user=annotator_user, keypoints=synthetic_label_for(entry.image), if_match=None)
+    for (entry_id,) in sent.take(dispatch.LABEL_OUTCOME_RECORD):
+        pipeline.label_outcome_record(entry_id=entry_id)
+
+    cycle.refresh_from_db()
+    metrics = cycle.metrics
+    assert metrics["labelled"] == BUDGET and metrics["audit_labelled"] == 2
+    assert metrics["pck_selected"] is not None and metrics["pck_audit"] is not None
+    assert metrics["ranking_verdict"] in ("found", "not_found", "unclear")
+    assert len(metrics["pck_audit_ci"]) == 2

@@ -8,11 +8,14 @@ from tqdm import tqdm
 from alweb.annotations.services import annotation_save
 from alweb.cycles.models import Cycle
 from alweb.cycles.services import cycle_start
+from alweb.cycles.shapes import CycleMetrics
 from alweb.demo.services import synthetic_label_for
 from alweb.projects.models import Project
 from alweb.queue.services import lease_next
 
 POLL_SECONDS = 2.0
+# Measuring a label's outcome takes a worker well under a second; past this, report what is there.
+OUTCOME_TIMEOUT_S = 120.0
 
 
 class Command(BaseCommand):
@@ -37,11 +40,31 @@ class Command(BaseCommand):
             self.stdout.write(f"cycle {number}: labelled {labelled} queued images")
             if last is None:
                 raise CommandError("The project has no cycle yet; start one from the dashboard or the API.")
-            started = cycle_start(project=project_obj, strategy=last.strategy, budget=last.budget,
-                                  epochs=last.epochs, model_name=last.model_name)
+            self.stdout.write(_evidence(self._wait_for_outcomes(last, labelled, timeout)))
+            started = cycle_start(
+                project=project_obj,
+                strategy=last.strategy,
+                budget=last.budget,
+                epochs=last.epochs,
+                head_epochs=last.head_epochs,
+                audit_fraction=last.audit_fraction,
+                model_name=last.model_name,
+            )
             self.stdout.write(f"started cycle {started.index} ({started.strategy}, budget {started.budget})")
         final = self._wait_for_idle(project_obj, timeout)
-        self.stdout.write(self.style.SUCCESS(f"done: last cycle {final.index} is {final.state}; metrics {final.metrics}"))
+        self.stdout.write(_evidence(final))
+        self.stdout.write(self.style.SUCCESS(f"done: last cycle {final.index} is {final.state}"))
+
+    def _wait_for_outcomes(self, cycle: Cycle, labelled: int, timeout: float) -> Cycle:
+        """Wait until a worker has measured every label of the cycle's queue (or the timeout)."""
+        deadline = time.monotonic() + min(timeout, OUTCOME_TIMEOUT_S)
+        while time.monotonic() < deadline:
+            cycle.refresh_from_db()
+            metrics = CycleMetrics.from_json(cycle.metrics)
+            if metrics.labelled + metrics.audit_labelled >= labelled:
+                break
+            time.sleep(POLL_SECONDS)
+        return cycle
 
     def _wait_for_idle(self, project: Project, timeout: float) -> Cycle | None:
         """Wait until no cycle of the project runs; returns the latest cycle."""
@@ -64,3 +87,18 @@ class Command(BaseCommand):
                 labelled += 1
                 bar.update()
         return labelled
+
+
+def _evidence(cycle: Cycle) -> str:
+    """One line of what a cycle measured: its model, and how its ranking did against the audit sample."""
+    m = CycleMetrics.from_json(cycle.metrics)
+    return (
+        f"cycle {cycle.index} ({cycle.strategy}): validation PCK {_figure(m.val_pck)}, "
+        f"PCK selected {_figure(m.pck_selected)} (n={m.labelled}), "
+        f"PCK audit {_figure(m.pck_audit)} (n={m.audit_labelled}), "
+        f"Spearman {_figure(m.spearman)}, ranking: {m.ranking_verdict or '-'}"
+    )
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
