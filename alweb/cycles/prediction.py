@@ -3,6 +3,8 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+from django.core.files.storage import default_storage
+from django.db import transaction
 from PIL import Image as PILImage
 
 from alweb.cycles import artefacts
@@ -11,7 +13,7 @@ from alweb.cycles.models import Score
 from alweb.cycles.selectors import active_model_version
 from alweb.errors import Conflict
 from alweb.images.decoding import decode_upload
-from alweb.images.services import images_ingest
+from alweb.images.services import CREATED, images_ingest
 from alweb.projects.models import Project
 from alweb.queue.services import queue_append
 from ml.score import score_pool
@@ -59,15 +61,27 @@ def _percentile(*, version_id: int, loss: float) -> float | None:
 
 
 def _add_to_pool(*, project: Project, name: str, data: bytes, prediction: Prediction) -> None:
-    result = images_ingest(project=project, files=[(name, io.BytesIO(data))])[0]
-    prediction.image_id, prediction.image_status = result.id, result.status
-    if result.status != "created" or not prediction.flagged:
-        return
+    """Store the upload in the pool and, when flagged, queue it: both or neither.
+
+    One transaction: if queueing fails, the new image row was never visible to anyone, so no
+    other upload (a duplicate of it) or label can refer to it when it is rolled back.
+    """
+    created = None
     try:
-        queue_append(project=project, image=result.image, predicted_loss=prediction.predicted_loss,
-                     keypoints=prediction.keypoints, top_percent=100.0 - prediction.percentile)
+        with transaction.atomic():
+            result = images_ingest(project=project, files=[(name, io.BytesIO(data))])[0]
+            prediction.image_id, prediction.image_status = result.id, result.status
+            created = result.image if result.status == CREATED else None
+            if created is not None and prediction.flagged:
+                queue_append(
+                    project=project,
+                    image=created,
+                    predicted_loss=prediction.predicted_loss,
+                    keypoints=prediction.keypoints,
+                    top_percent=100.0 - prediction.percentile,
+                )
     except Exception:
-        # The image was stored for the queue; without its entry, take it back out whole.
-        result.image.file.delete(save=False)
-        result.image.delete()
+        if created is not None:
+            # Storage never overwrites, so this name is this request's own file, and its row is gone.
+            default_storage.delete(created.file.name)
         raise

@@ -95,3 +95,56 @@ def test_predict_rejects_a_file_that_is_not_an_image(admin_client, project, depl
 def test_outsider_gets_404(outsider_client, project, deployed):
     response = outsider_client.post(f"/api/v1/projects/{project.id}/predict/", {"file": png()}, format="multipart")
     assert response.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_add_to_pool_stores_nothing_when_queueing_fails_and_never_touches_an_existing_image(
+    admin_client, project, deployed, monkeypatch
+):
+    from django.core.files.storage import default_storage
+
+    from alweb.cycles import prediction
+
+    project.flag_percentile = 0.0
+    project.save(update_fields=["flag_percentile"])
+    url = f"/api/v1/projects/{project.id}/predict/"
+    existing = admin_client.post(url, {"file": png(seed=7), "add_to_pool": "true"}, format="multipart").json()
+    kept = Image.objects.get(pk=existing["image_id"])
+    images_before = set(Image.objects.values_list("id", flat=True))
+
+    seen_by_others = []
+
+    def crash(*, image, **kwargs):
+        # Another request, on its own connection, must not see the image before it is queued:
+        # it could label it or upload the same content, and then lose both to the clean-up.
+        from django.db import connections
+
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) FROM images_image WHERE id = %s", [image.id])
+                seen_by_others.append(cursor.fetchone()[0])
+        finally:
+            other.close()
+        raise RuntimeError("the queue is gone")
+
+    monkeypatch.setattr(prediction, "queue_append", crash)
+    files_before = stored_files(project)
+    with pytest.raises(RuntimeError):
+        admin_client.post(url, {"file": png(seed=8), "add_to_pool": "true"}, format="multipart")
+    assert seen_by_others == [0]
+    assert set(Image.objects.values_list("id", flat=True)) == images_before
+    assert stored_files(project) == files_before
+
+    # The same content again is a duplicate of the image another request stored: it is never deleted.
+    again = admin_client.post(url, {"file": png(seed=7), "add_to_pool": "true"}, format="multipart").json()
+    assert again["image_status"] == "duplicate" and again["image_id"] == kept.id
+    assert default_storage.exists(kept.file.name)
+
+
+def stored_files(project) -> set[str]:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    return {str(path) for path in (Path(settings.MEDIA_ROOT) / "images" / str(project.id)).rglob("*") if path.is_file()}
