@@ -1,10 +1,12 @@
-"""Run the demo on one machine: prepare the database, then the web server and a Celery worker.
+"""Run the demo on one machine: prepare the database, then the web server, a Celery worker and beat.
 
-``python -m alweb.devserver`` migrates, collects static files and seeds the demo, then
-runs uvicorn and a real Celery worker until Ctrl-C or SIGTERM, and stops both (and the
-embedded redis-server when REDIS_URL is not set) on every way out.
+``python -m alweb.devserver`` migrates, collects static files and seeds the demo, then runs
+uvicorn, a real Celery worker and Celery beat until Ctrl-C or SIGTERM. It supervises them: a
+child that dies is started again, and the console says so. On every way out it stops them all
+(and the embedded redis-server when REDIS_URL is not set).
 """
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -16,12 +18,16 @@ from typing import NoReturn
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alweb.settings.base")
 
-import django  # noqa: E402  (the settings module must be chosen first)
+import django
 
 STOP_TIMEOUT_S = 20
 READY_TIMEOUT_S = 120
 WORKER_COMMAND = ["-m", "celery", "-A", "alweb", "worker", "-Q", "default,gpu",
                   "--concurrency", "1", "--prefetch-multiplier", "1", "--loglevel", "INFO"]
+BEAT_COMMAND = ["-m", "celery", "-A", "alweb", "beat", "--loglevel", "INFO", "--schedule"]
+# A child that dies is started again; one that dies this often within RESTART_WINDOW_S is given up on.
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 600
 
 
 class Stop(Exception):
@@ -32,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--pool", type=int, default=None, help="demo pool images to seed (seed_demo's default)")
+    parser.add_argument("--train", type=int, default=None, help="demo labelled training images to seed")
+    parser.add_argument("--val", type=int, default=None, help="demo validation images to seed")
     args = parser.parse_args(argv)
 
     django.setup()
@@ -44,23 +53,29 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_stop)
-    embedded = settings.REDIS_URL == embedded_redis_url(settings.VAR_DIR)
+    embedded = embedded_redis_url(settings.VAR_DIR) == settings.REDIS_URL
     broker = EmbeddedRedis(settings.VAR_DIR) if embedded else None
-    children: list[subprocess.Popen] = []
+    children: list[Child] = []
     try:
         if broker:
             broker.start()
-        _prepare()
-        children.append(_spawn([sys.executable, "-m", "uvicorn", "alweb.asgi:application",
-                                "--host", args.host, "--port", str(args.port), "--lifespan", "off"]))
-        # One machine, one worker: it also runs the periodic tasks (beat), e.g. cycle recovery.
-        beat = ["--beat", "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")]
-        children.append(_spawn([sys.executable, *WORKER_COMMAND, *beat]))
+        _prepare(sizes={split: getattr(args, split) for split in ("pool", "train", "val")})
+        children.extend(
+            Child(name, command)
+            for name, command in (
+                ("the web server", [sys.executable, "-m", "uvicorn", "alweb.asgi:application",
+                                    "--host", args.host, "--port", str(args.port), "--lifespan", "off"]),
+                ("the Celery worker", [sys.executable, *WORKER_COMMAND]),
+                # Its own process, not the worker's embedded beat: a beat that dies is then seen and restarted.
+                ("the periodic-task scheduler (beat)", [sys.executable, *BEAT_COMMAND,
+                                                        str(settings.VAR_DIR / "celerybeat-schedule")]),
+            )
+        )
         base_url = f"http://{args.host}:{args.port}/"
         _wait_until_ready(base_url=base_url, children=children)
         _start_first_cycle()
         _print_banner(base_url=base_url)
-        _wait_for_exit(children)
+        _supervise(children)
     except (KeyboardInterrupt, Stop):
         print("\nStopping the web server and the worker...", flush=True)
         return 0
@@ -81,14 +96,14 @@ def _raise_stop(signum, frame) -> None:
     raise Stop(signal.Signals(signum).name)
 
 
-def _prepare() -> None:
+def _prepare(*, sizes: dict[str, int | None]) -> None:
     """Bring the database and static files up to date and seed the demo (idempotent)."""
     from django.core.management import call_command
     from django.db import connections
 
     call_command("migrate", interactive=False, verbosity=1)
     call_command("collectstatic", interactive=False, verbosity=0)
-    call_command("seed_demo")
+    call_command("seed_demo", **{split: size for split, size in sizes.items() if size is not None})
     # The children open their own connections; SQLite prefers no idle writer here.
     connections.close_all()
 
@@ -103,14 +118,36 @@ def _start_first_cycle() -> None:
               "in a few minutes. Watch it on the dashboard.", flush=True)
 
 
-def _spawn(command: list[str]) -> subprocess.Popen:
-    """Start a child in its own process group, so that it gets one signal, from us, at stop time."""
-    from alweb.embedded_redis import die_with_parent
+class Child:
+    """One supervised process, in its own process group so that it gets one signal, from us, at stop time."""
 
-    return subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
+    def __init__(self, name: str, command: list[str]):
+        self.name, self.command = name, command
+        self.restarts: list[float] = []
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen:
+        from alweb.embedded_redis import die_with_parent
+
+        return subprocess.Popen(
+            self.command, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent
+        )
+
+    def exited(self) -> int | None:
+        return self.process.poll()
+
+    def restart(self) -> None:
+        """Start the process again; RuntimeError when it keeps dying."""
+        now = time.monotonic()
+        self.restarts = [at for at in self.restarts if now - at < RESTART_WINDOW_S] + [now]
+        if len(self.restarts) > MAX_RESTARTS:
+            raise RuntimeError(f"{self.name} died {len(self.restarts)} times in {RESTART_WINDOW_S // 60} minutes.")
+        # What the dead leader left in its group (a worker's pool process) must not linger.
+        _signal_group(self.process, signal.SIGKILL)
+        self.process = self._start()
 
 
-def _wait_until_ready(*, base_url: str, children: list[subprocess.Popen]) -> None:
+def _wait_until_ready(*, base_url: str, children: list[Child]) -> None:
     """Wait for the health endpoint, then for the worker to answer a ping through the broker."""
     from alweb.celery import app as celery_app
 
@@ -127,21 +164,25 @@ def _wait_until_ready(*, base_url: str, children: list[subprocess.Popen]) -> Non
 
 
 def _healthy(url: str) -> bool:
+    """The database and the broker answer (beat's first run may still be a period away)."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
+            body = response.read()
+    except urllib.error.HTTPError as error:
+        body = error.read()
     except (urllib.error.URLError, OSError):
         return False
+    try:
+        checks = json.loads(body)
+    except ValueError:
+        return False
+    return checks.get("database") == "ok" and checks.get("broker") == "ok"
 
 
-def _ensure_running(children: list[subprocess.Popen]) -> None:
+def _ensure_running(children: list[Child]) -> None:
     for child in children:
-        if child.poll() is not None:
-            raise RuntimeError(f"{_describe(child)} exited with status {child.returncode}.")
-
-
-def _describe(child: subprocess.Popen) -> str:
-    return "the web server" if "uvicorn" in child.args else "the Celery worker"
+        if child.exited() is not None:
+            raise RuntimeError(f"{child.name} exited with status {child.exited()}.")
 
 
 def _print_banner(*, base_url: str) -> None:
@@ -160,26 +201,30 @@ def _print_banner(*, base_url: str) -> None:
     print("\n".join(lines), flush=True)
 
 
-def _wait_for_exit(children: list[subprocess.Popen]) -> NoReturn:
-    """Block until Ctrl-C or SIGTERM; a child that exits on its own is a failure of the demo."""
+def _supervise(children: list[Child]) -> NoReturn:
+    """Block until Ctrl-C or SIGTERM, starting again any child that dies, and saying so."""
     while True:
-        _ensure_running(children)
+        for child in children:
+            status = child.exited()
+            if status is not None:
+                print(f"{child.name} exited with status {status}; starting it again.", flush=True)
+                child.restart()
         time.sleep(0.5)
 
 
-def _stop_all(children: list[subprocess.Popen]) -> None:
+def _stop_all(children: list[Child]) -> None:
     """SIGINT to each child's process group, wait, then SIGKILL what is left."""
     for child in children:
-        _signal_group(child, signal.SIGINT)
+        _signal_group(child.process, signal.SIGINT)
     deadline = time.monotonic() + STOP_TIMEOUT_S
     for child in children:
         try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            print(f"{_describe(child)} did not stop in {STOP_TIMEOUT_S} s; killing it.", flush=True)
-        # Also ends what the leader left in its group (the worker's pool and beat processes).
-        _signal_group(child, signal.SIGKILL)
-        child.wait()
+            print(f"{child.name} did not stop in {STOP_TIMEOUT_S} s; killing it.", flush=True)
+        # Also ends what the leader left in its group (the worker's pool processes).
+        _signal_group(child.process, signal.SIGKILL)
+        child.process.wait()
 
 
 def _signal_group(child: subprocess.Popen, signum: int) -> None:

@@ -8,6 +8,7 @@ import socket
 from celery import shared_task
 
 from alweb.cycles import dispatch, pipeline
+from alweb.health.services import periodic_run_record
 
 WORKER = socket.gethostname()
 
@@ -39,8 +40,10 @@ def cycle_score_chunk(self, cycle_id: int, model_version_id: int, image_ids: lis
 
 @shared_task(name=dispatch.CYCLES_RECOVER)
 def cycles_recover() -> dict[str, int]:
-    """Set stalled cycles going again (periodic)."""
-    return pipeline.cycles_recover()
+    """Set stalled cycles going again (periodic); its last run is the health endpoint's sign that beat lives."""
+    found = pipeline.cycles_recover()
+    periodic_run_record(name=dispatch.CYCLES_RECOVER)
+    return found
 
 
 @shared_task(acks_late=True, name=dispatch.LABEL_OUTCOME_RECORD)

@@ -7,6 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
+# Before base reads it: a test run with DATABASE_URL or REDIS_URL set is not a deployment.
+os.environ.setdefault("SECRET_KEY", "insecure-key-for-tests-only")
+
 from alweb.redis_urls import celery_broker_url, channel_layers, embedded_redis_url
 from alweb.settings.base import *  # noqa: F403
 from alweb.settings.base import DATABASES, VAR_DIR
@@ -35,5 +38,12 @@ if not os.environ.get("REDIS_URL"):
 CYCLE_LEASE_SECONDS = int(os.environ.get("CYCLE_LEASE_SECONDS", 4))
 CYCLE_HEARTBEAT_SECONDS = float(os.environ.get("CYCLE_HEARTBEAT_SECONDS", 1))
 CYCLE_REDISPATCH_SECONDS = int(os.environ.get("CYCLE_REDISPATCH_SECONDS", 6))
-CELERY_BEAT_SCHEDULE = {"recover-cycles": {"task": "cycles.cycles_recover", "schedule": 2.0}}
+CYCLE_RECOVER_EVERY_S = 2.0
+HEALTH_BEAT_STALE_S = 4 * CYCLE_RECOVER_EVERY_S
+CELERY_BEAT_SCHEDULE = {"recover-cycles": {"task": "cycles.cycles_recover", "schedule": CYCLE_RECOVER_EVERY_S}}
 CYCLE_MIN_LABELLED = 4
+
+# Each test process counts throttled requests in its own memory; no limit unless a test sets one
+# (tests of the limits set settings.THROTTLE_RATES and clear the cache).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+THROTTLE_RATES = {"login": "", "login_ip": "", "predict": "", "upload": ""}
