@@ -29,6 +29,12 @@ KILLED_BEFORE_RENAME = textwrap.dedent(
 )
 
 
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    """Files of these tests' own, apart from the stored artefacts of other tests' cycles."""
+    settings.MEDIA_ROOT = tmp_path
+
+
 @pytest.mark.django_db
 def test_a_kill_between_write_and_rename_leaves_the_previous_file_readable():
     name = artefacts.checkpoint_storage_name(1)
