@@ -3,6 +3,8 @@
 import logging
 
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
@@ -46,3 +48,27 @@ def as_api_exception(error: errors.DomainError) -> APIException:
     api_exception = APIException(error.detail)
     api_exception.status_code = next(code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind))
     return api_exception
+
+
+# Django's own error views (no route, a bad request, a crash) for requests under /api/.
+API_PREFIX = "/api/"
+
+
+def page_not_found(request, exception):
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=status.HTTP_400_BAD_REQUEST)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(
+            {"detail": "Internal server error.", "code": "server_error"}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
+        )
+    return defaults.server_error(request)

@@ -12,10 +12,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from alweb.realtime.routing import websocket_urlpatterns  # noqa: E402
+from alweb.request_limits import BodyLimitMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Bodies over their route's limit are refused before Django reads them.
+        "http": BodyLimitMiddleware(django_asgi_app),
         # Session cookie for who, Origin for from where: another site cannot ride the cookie.
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }

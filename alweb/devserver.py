@@ -186,9 +186,15 @@ def _ensure_running(children: list[Child]) -> None:
 
 
 def _print_banner(*, base_url: str) -> None:
+    from django.contrib.auth import get_user_model
+
     from alweb.demo.credentials import credentials_load_or_create, credentials_path
 
     passwords = credentials_load_or_create(path=credentials_path())
+    # Seeding never resets an existing account's password: say so rather than print one that fails.
+    for user in get_user_model().objects.filter(username__in=list(passwords)):
+        if not user.check_password(passwords[user.username]):
+            passwords[user.username] = "(the account's own; seeding left it unchanged)"
     lines = [
         "",
         f"The demo is running at {base_url}  (API docs: {base_url}api/v1/docs/)",

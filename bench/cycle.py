@@ -31,6 +31,9 @@ def configure(scratch: Path, database_url: str | None) -> None:
     os.environ["ML_WORK_DIR"] = str(scratch / "ml-work")
     os.environ["DATABASE_URL"] = database_url or f"sqlite:///{scratch / 'bench.sqlite3'}"
     os.environ["REDIS_URL"] = f"unix://{scratch / 'var' / 'redis' / 'redis.sock'}"
+    # A private run, not a deployment; /predict/ latency is measured over many requests.
+    os.environ.setdefault("SECRET_KEY", "insecure-key-for-benchmarks-only")
+    os.environ["THROTTLE_PREDICT"] = ""
 
 
 def create_postgres_database(url: str) -> None:

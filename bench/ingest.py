@@ -228,6 +228,9 @@ def run(args, work: Path) -> list[tuple]:
     env = {
         "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
         "DJANGO_SETTINGS_MODULE": "alweb.settings.base",
+        # A private run, not a deployment; it uploads faster than the default upload limit allows.
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "insecure-key-for-benchmarks-only"),
+        "THROTTLE_UPLOAD": "",
         "MEDIA_ROOT": str(work / "media"),
         "ALWEB_VAR_DIR": str(work / "var"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),

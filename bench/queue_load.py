@@ -314,6 +314,8 @@ def main() -> None:
         **os.environ, "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}", "DJANGO_SETTINGS_MODULE": "alweb.settings.base",
         "ALWEB_VAR_DIR": str(var_dir), "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4"),
         "LOG_LEVEL": "WARNING",
+        # A private run, not a deployment.
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "insecure-key-for-benchmarks-only"),
     }
     os.environ.update(env)
     signal.signal(signal.SIGTERM, interrupt)

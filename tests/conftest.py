@@ -33,7 +33,11 @@ def make_user(django_user_model):
 
 @pytest.fixture
 def admin_user(make_user):
-    return make_user("ada")
+    """Staff, as project creators are by default (ALWEB_PROJECT_CREATORS=staff)."""
+    user = make_user("ada")
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
 
 
 @pytest.fixture

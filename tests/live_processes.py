@@ -102,16 +102,17 @@ class WorkerProcess(ManagedProcess):
 class WebServerProcess(ManagedProcess):
     """uvicorn serving the ASGI application (HTTP and websockets) on a free local port."""
 
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, **env: str):
         super().__init__(log_dir, "web")
         self.port = free_port()
+        self.env = env  # settings of this server's own, as environment variables
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = process_env(CSRF_TRUSTED_ORIGINS=self.url, ALLOWED_HOSTS="127.0.0.1,localhost")
+        env = process_env(CSRF_TRUSTED_ORIGINS=self.url, ALLOWED_HOSTS="127.0.0.1,localhost", **self.env)
         self.spawn([sys.executable, "-m", "uvicorn", "alweb.asgi:application", "--host", "127.0.0.1",
                      "--port", str(self.port), "--log-level", "warning"], env)
         wait_for(self._answers, timeout=60, worker=self)

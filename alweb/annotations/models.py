@@ -18,6 +18,9 @@ class Annotation(models.Model):
     def etag(self) -> str:
         return f'"{self.image_id}-{self.version}"'
 
+    def __str__(self) -> str:
+        return f"label of image {self.image_id}, version {self.version}"
+
 
 class AnnotationRevision(models.Model):
     """A version of a label as it was saved; the history is never rewritten."""
@@ -33,3 +36,6 @@ class AnnotationRevision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["annotation", "version"], name="revision_unique_version"),
         ]
+
+    def __str__(self) -> str:
+        return f"label {self.annotation_id}, version {self.version}"

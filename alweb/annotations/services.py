@@ -6,6 +6,7 @@ from alweb.annotations.validation import validate_keypoints
 from alweb.cycles.dispatch import enqueue_label_outcome_record
 from alweb.errors import PreconditionFailed, PreconditionRequired
 from alweb.images.models import Image
+from alweb.projects.access import ensure_may_replace_label
 from alweb.queue.services import entry_complete_for_image
 
 
@@ -14,7 +15,8 @@ def annotation_save(*, image: Image, user, keypoints: list, if_match: str | None
     """Create or replace the image's label, keeping every version; returns (annotation, created).
 
     Replacing a label needs the ETag the editor read (If-Match), so that two people
-    editing the same image cannot silently overwrite each other.
+    editing the same image cannot silently overwrite each other, and an admin unless it is
+    the user's own pool label or a queue image they hold (see ensure_may_replace_label).
     """
     cleaned = validate_keypoints(
         keypoints=keypoints, num_keypoints=image.project.num_keypoints, width=image.width, height=image.height
@@ -25,6 +27,7 @@ def annotation_save(*, image: Image, user, keypoints: list, if_match: str | None
         annotation = Annotation.objects.create(image=image, keypoints=cleaned, annotator=user, version=1)
         created = True
     else:
+        ensure_may_replace_label(user=user, image=image, annotation=annotation)
         if not if_match:
             raise PreconditionRequired()
         if if_match.strip() not in (annotation.etag, "*"):

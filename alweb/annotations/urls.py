@@ -3,9 +3,9 @@ from django.urls import path
 from alweb.annotations import apis
 
 urlpatterns = [
-    path("images/<int:image_id>/annotation/", apis.AnnotationApi.as_view(), name="image-annotation"),
+    path("images/<id:image_id>/annotation/", apis.AnnotationApi.as_view(), name="image-annotation"),
     path(
-        "images/<int:image_id>/annotation/history/",
+        "images/<id:image_id>/annotation/history/",
         apis.AnnotationHistoryApi.as_view(),
         name="image-annotation-history",
     ),

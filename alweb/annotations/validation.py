@@ -24,10 +24,18 @@ def _validate_point(*, index: int, point, width: int, height: int) -> list[float
     x, y, v = point
     if not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in (x, y, v)):
         raise InvalidInput({"keypoints": f"{where} must hold numbers."})
-    if not (math.isfinite(x) and math.isfinite(y)):
+    if not (_finite(x) and _finite(y)):
         raise InvalidInput({"keypoints": f"{where} has a coordinate that is not finite."})
     if v not in VISIBILITY_VALUES or int(v) != v:
         raise InvalidInput({"keypoints": f"{where} visibility must be 0, 1 or 2 (COCO), got {v}."})
     if not (0 <= x <= width and 0 <= y <= height):
         raise InvalidInput({"keypoints": f"{where} ({x}, {y}) lies outside the {width}x{height} image."})
     return [float(x), float(y), int(v)]
+
+
+def _finite(number: int | float) -> bool:
+    """Whether a number is finite as a float; an integer beyond float range is not."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False

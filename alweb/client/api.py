@@ -11,6 +11,7 @@ logger = logging.getLogger(__name__)
 
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
 MAX_BACKOFF_S = 30.0
+MAX_RETRY_AFTER_S = 120.0
 SOCKET_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+")
 
 
@@ -97,6 +98,7 @@ class ApiClient:
         attempt = 0
         while True:
             last_try = attempt >= self.retries
+            wait_s = min(self.backoff_s * 2**attempt, MAX_BACKOFF_S)
             try:
                 response = send(self._session(), url)
             except (requests.ConnectionError, requests.Timeout) as error:
@@ -107,8 +109,18 @@ class ApiClient:
                 if response.status_code not in TRANSIENT_STATUSES or last_try:
                     return response
                 logger.info("%s answered %s; retrying", url, response.status_code)
-            time.sleep(min(self.backoff_s * 2**attempt, MAX_BACKOFF_S))
+                # A rate limit says when to come back (429, 503 with Retry-After).
+                wait_s = max(wait_s, _retry_after_s(response))
+            time.sleep(wait_s)
             attempt += 1
+
+
+def _retry_after_s(response: requests.Response) -> float:
+    """The seconds a Retry-After header asks for, at most MAX_RETRY_AFTER_S; 0 without one."""
+    try:
+        return min(max(float(response.headers.get("Retry-After", 0)), 0.0), MAX_RETRY_AFTER_S)
+    except ValueError:
+        return 0.0
 
 
 def project_not_found(project_id: int) -> str:

@@ -1,4 +1,5 @@
 """Upload a folder of images, sending only what the server does not hold yet."""
+import contextlib
 import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -8,6 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from alweb.client.api import ApiClient, ClientError, project_not_found
+from alweb.images.metadata import MetadataError, without_metadata
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
 # Keeps one request's body (which requests builds in memory) well below the server's limits.
@@ -40,11 +42,11 @@ def find_images(root: Path) -> list[Path]:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The content hash the server gives the file: it stores images without their metadata."""
+    data = path.read_bytes()
+    with contextlib.suppress(MetadataError):
+        data = without_metadata(data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def server_hashes(*, api: ApiClient, project_id: int) -> set[str]:

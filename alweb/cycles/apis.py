@@ -1,6 +1,7 @@
 """Thin REST views: start, read and cancel cycles; list and activate model versions."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,16 +16,10 @@ from ml.strategies import DEFAULT_STRATEGY, STRATEGY_SPECS
 
 
 class CycleListCreateApi(APIView):
+    @extend_schema_serializer(component_name="CycleStart")
     class InputSerializer(serializers.Serializer):
         strategy = serializers.ChoiceField(choices=sorted(STRATEGY_SPECS), default=DEFAULT_STRATEGY)
-        budget = serializers.IntegerField(min_value=1, max_value=100_000, default=100)
-        epochs = serializers.IntegerField(min_value=1, max_value=500, default=10)
-        head_epochs = serializers.IntegerField(
-            min_value=0,
-            max_value=500,
-            default=settings.CYCLE_DEFAULT_HEAD_EPOCHS,
-            help_text="Epochs that train the loss head alone on the trained network, after `epochs`.",
-        )
+        # budget, epochs and head_epochs: made per request, bounded by the deployment's limits.
         audit_fraction = FiniteFloatField(
             min_value=0.0,
             max_value=1.0,
@@ -33,10 +28,30 @@ class CycleListCreateApi(APIView):
         )
         model = serializers.ChoiceField(choices=sorted(MODEL_PRESETS), default=settings.DEFAULT_MODEL)
 
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # The deployment's limits (CYCLE_MAX_BUDGET, CYCLE_MAX_EPOCHS) cap what one admin may
+            # ask of the shared workers.
+            max_epochs, max_budget = settings.CYCLE_MAX_EPOCHS, settings.CYCLE_MAX_BUDGET
+            self.fields["budget"] = serializers.IntegerField(
+                min_value=1, max_value=max_budget, default=min(100, max_budget)
+            )
+            self.fields["epochs"] = serializers.IntegerField(
+                min_value=1, max_value=max_epochs, default=min(10, max_epochs)
+            )
+            self.fields["head_epochs"] = serializers.IntegerField(
+                min_value=0,
+                max_value=max_epochs,
+                default=min(settings.CYCLE_DEFAULT_HEAD_EPOCHS, max_epochs),
+                help_text="Epochs that train the loss head alone on the trained network, after `epochs`.",
+            )
+
+    @extend_schema(tags=["cycles"], responses=inline_serializer("CycleList", {"results": CycleOutput(many=True)}))
     def get(self, request, project_id: int):
         project = project_for_member(user=request.user, project_id=project_id)
         return Response({"results": CycleOutput(selectors.cycles_of(project=project), many=True).data})
 
+    @extend_schema(tags=["cycles"], request=InputSerializer, responses={201: CycleOutput})
     def post(self, request, project_id: int):
         project = project_for_admin(user=request.user, project_id=project_id)
         serializer = self.InputSerializer(data=request.data)
@@ -55,17 +70,22 @@ class CycleListCreateApi(APIView):
 
 
 class CycleDetailApi(APIView):
+    @extend_schema(tags=["cycles"], responses=CycleOutput)
     def get(self, request, cycle_id: int):
         return Response(CycleOutput(cycle_for_member(user=request.user, cycle_id=cycle_id)).data)
 
 
 class CycleCancelApi(APIView):
+    @extend_schema(tags=["cycles"], request=None, responses=CycleOutput)
     def post(self, request, cycle_id: int):
         cycle = cycle_for_member(user=request.user, cycle_id=cycle_id, admin=True)
         return Response(CycleOutput(services.cycle_cancel(cycle=cycle)).data)
 
 
 class ModelVersionListApi(APIView):
+    @extend_schema(
+        tags=["cycles"], responses=inline_serializer("ModelVersionList", {"results": ModelVersionOutput(many=True)})
+    )
     def get(self, request, project_id: int):
         project = project_for_member(user=request.user, project_id=project_id)
         versions = ModelVersion.objects.filter(project=project).select_related("cycle").order_by("-id")
@@ -73,6 +93,7 @@ class ModelVersionListApi(APIView):
 
 
 class ModelVersionActivateApi(APIView):
+    @extend_schema(tags=["cycles"], request=None, responses=ModelVersionOutput)
     def post(self, request, version_id: int):
         version = model_version_for_admin(user=request.user, version_id=version_id)
         return Response(ModelVersionOutput(services.model_version_activate(version=version)).data)

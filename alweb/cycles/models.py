@@ -56,6 +56,9 @@ class Cycle(models.Model):
         ]
         indexes = [models.Index(fields=["state", "lease_expires_at"], name="cycle_state_lease")]
 
+    def __str__(self) -> str:
+        return f"cycle {self.index} of project {self.project_id} ({self.state})"
+
 
 class ModelVersion(models.Model):
     """A trained model: its checkpoint in storage, its metrics, whether it is the one in use."""
@@ -75,6 +78,9 @@ class ModelVersion(models.Model):
                 fields=["project"], condition=models.Q(is_active=True), name="model_version_one_active"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"model version {self.pk} of project {self.project_id}"
 
 
 class Score(models.Model):
@@ -98,3 +104,6 @@ class Score(models.Model):
             # The ranked queue walks this index from the top: no sort over the pool.
             models.Index(models.F("model_version"), models.F("predicted_loss").desc(), models.F("id"), name="score_ranked"),
         ]
+
+    def __str__(self) -> str:
+        return f"score of image {self.image_id} by model version {self.model_version_id}"

@@ -20,6 +20,7 @@ from alweb.cycles.ranking import selection_entries
 from alweb.cycles.scoring import chunk_score, scoring_chunks
 from alweb.cycles.shapes import CycleProgress
 from alweb.cycles.training import train_cycle_model
+from alweb.errors import DomainError
 from alweb.queue.models import QueueEntry
 from alweb.queue.services import entry_outcome_save
 from ml.train import Progress
@@ -46,6 +47,7 @@ def cycle_train(*, cycle_id: int, worker: str) -> None:
                 device=artefacts.worker_device(),
                 checkpoint_path=checkpoint,
                 batch_size=settings.TRAIN_BATCH_SIZE,
+                lr=settings.TRAIN_LR,
                 progress=_TrainingReporter(cycle=cycle, lease=lease),
             )
             lease.check()
@@ -54,7 +56,9 @@ def cycle_train(*, cycle_id: int, worker: str) -> None:
         return
     except Exception as error:
         logger.exception("training of cycle %s failed", cycle_id)
-        services.cycle_fail(cycle_id=cycle_id, from_state=State.TRAINING, worker=worker, error=f"Training failed: {error}")
+        services.cycle_fail(
+            cycle_id=cycle_id, from_state=State.TRAINING, worker=worker, error=failure_message("Training", error)
+        )
         return
     version = services.model_version_store(cycle=cycle, metrics=trained.metrics)
     name = artefacts.model_save(
@@ -122,7 +126,18 @@ def cycle_score_chunk(*, cycle_id: int, model_version_id: int, image_ids: list[i
 
 
 def cycle_scoring_fail(*, cycle_id: int, error: Exception) -> None:
-    services.cycle_fail(cycle_id=cycle_id, from_state=State.SCORING, error=f"Scoring failed: {error}")
+    logger.error("scoring of cycle %s failed", cycle_id, exc_info=error)
+    services.cycle_fail(cycle_id=cycle_id, from_state=State.SCORING, error=failure_message("Scoring", error))
+
+
+def failure_message(phase: str, error: Exception) -> str:
+    """What a failed cycle tells its admins (REST and websocket): a domain error's own words, else no internals.
+
+    An exception's text can hold paths, hosts and library internals; it goes to the worker's log.
+    """
+    if isinstance(error, DomainError):
+        return f"{phase} failed: {error.detail}"
+    return f"{phase} failed on the worker; its log has the details."
 
 
 def cycle_select(*, cycle_id: int) -> bool:

@@ -2,30 +2,37 @@
 from dataclasses import asdict
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alweb.api_fields import FiniteFloatField
 from alweb.cycles.prediction import image_predict
 from alweb.images.decoding import Rejected
 from alweb.projects.access import project_for_admin, project_for_member
+from alweb.request_limits import single_file_body_bytes
+from alweb.throttles import PredictThrottle
 
 
 class PredictApi(APIView):
     parser_classes = [MultiPartParser]
+    throttle_classes = (PredictThrottle,)
+    max_request_bytes = staticmethod(single_file_body_bytes)
 
+    @extend_schema_serializer(component_name="PredictInput")
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
         add_to_pool = serializers.BooleanField(default=False)
 
     @extend_schema(
-        request=InputSerializer,
+        tags=["cycles"],
+        request={"multipart/form-data": InputSerializer},
         responses=inline_serializer("Prediction", {
-            "keypoints": serializers.ListField(child=serializers.ListField(child=serializers.FloatField())),
-            "predicted_loss": serializers.FloatField(), "percentile": serializers.FloatField(allow_null=True),
+            "keypoints": serializers.ListField(child=serializers.ListField(child=FiniteFloatField())),
+            "predicted_loss": FiniteFloatField(), "percentile": FiniteFloatField(allow_null=True),
             "flagged": serializers.BooleanField(), "model_version": serializers.IntegerField(),
             "image_id": serializers.IntegerField(allow_null=True), "image_status": serializers.CharField(allow_null=True),
         }),

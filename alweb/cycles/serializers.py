@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from alweb.api_fields import FiniteFloatField
 from alweb.cycles.models import Cycle, ModelVersion
 from alweb.cycles.shapes import CycleMetrics, CycleProgress
 
@@ -13,26 +14,26 @@ class CycleProgressOutput(serializers.Serializer):
     epochs = serializers.IntegerField(allow_null=True)
     step = serializers.IntegerField(allow_null=True)
     steps = serializers.IntegerField(allow_null=True)
-    eta_s = serializers.FloatField(allow_null=True)
-    losses = serializers.DictField(child=serializers.FloatField(), allow_null=True)
+    eta_s = FiniteFloatField(allow_null=True)
+    losses = serializers.DictField(child=FiniteFloatField(), allow_null=True)
 
 
 class CycleMetricsOutput(serializers.Serializer):
-    pck_selected = serializers.FloatField(allow_null=True)
-    pck_selected_ci = serializers.ListField(child=serializers.FloatField(), allow_null=True, help_text="95 % interval")
-    pck_audit = serializers.FloatField(
+    pck_selected = FiniteFloatField(allow_null=True)
+    pck_selected_ci = serializers.ListField(child=FiniteFloatField(), allow_null=True, help_text="95 % interval")
+    pck_audit = FiniteFloatField(
         allow_null=True, help_text="PCK on the labelled audit sample: random pool images mixed into the queue."
     )
-    pck_audit_ci = serializers.ListField(child=serializers.FloatField(), allow_null=True, help_text="95 % interval")
+    pck_audit_ci = serializers.ListField(child=FiniteFloatField(), allow_null=True, help_text="95 % interval")
     audit_labelled = serializers.IntegerField()
     ranking_verdict = serializers.ChoiceField(
         choices=["found", "not_found", "unclear", "too_few"],
         allow_null=True,
         help_text="found: the selected images' PCK is below the audit sample's (95 % Welch interval).",
     )
-    spearman = serializers.FloatField(allow_null=True)
-    kendall = serializers.FloatField(allow_null=True)
-    val_pck = serializers.FloatField(allow_null=True)
+    spearman = FiniteFloatField(allow_null=True)
+    kendall = FiniteFloatField(allow_null=True)
+    val_pck = FiniteFloatField(allow_null=True)
     labelled = serializers.IntegerField()
 
 
@@ -45,7 +46,7 @@ class CycleOutput(serializers.Serializer):
     budget = serializers.IntegerField()
     epochs = serializers.IntegerField()
     head_epochs = serializers.IntegerField()
-    audit_fraction = serializers.FloatField()
+    audit_fraction = FiniteFloatField()
     model = serializers.CharField(source="model_name")
     progress = serializers.SerializerMethodField()
     metrics = serializers.SerializerMethodField()

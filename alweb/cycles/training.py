@@ -34,6 +34,7 @@ def train_cycle_model(
     device: torch.device,
     checkpoint_path: Path,
     batch_size: int,
+    lr: float,
     progress: Callable[[Progress], None],
 ) -> TrainedModel:
     """Train (or resume training from checkpoint_path) the cycle's model and measure it."""
@@ -47,6 +48,7 @@ def train_cycle_model(
         epochs=cycle.epochs,
         head_epochs=cycle.head_epochs,
         batch_size=min(batch_size, len(dataset)),
+        lr=lr,
         objective=spec.objective,
         seed=cycle.id,
         progress_every=1,

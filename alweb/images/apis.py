@@ -6,15 +6,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alweb.api_pagination import StrictCursorPagination
 from alweb.images import selectors, services
 from alweb.images.models import Image
 from alweb.images.upload_handlers import upload_handlers
 from alweb.projects.access import image_for_member, project_for_admin, project_for_member
+from alweb.request_limits import upload_body_bytes
+from alweb.throttles import UploadThrottle
 
 
 class ImageOutput(serializers.Serializer):
@@ -57,7 +59,7 @@ class UploadField(serializers.FileField):
     """A file part; the schema shows it as binary, since it is sent, not linked."""
 
 
-class ImagePagination(CursorPagination):
+class ImagePagination(StrictCursorPagination):
     ordering = "id"
     page_size = 100
     page_size_query_param = "page_size"
@@ -66,6 +68,8 @@ class ImagePagination(CursorPagination):
 
 class ImageListCreateApi(APIView):
     parser_classes = [MultiPartParser]
+    throttle_classes = (UploadThrottle,)
+    max_request_bytes = staticmethod(upload_body_bytes)
 
     class FilterSerializer(serializers.Serializer):
         state = serializers.ChoiceField(choices=Image.State.choices, required=False)
@@ -92,7 +96,8 @@ class ImageListCreateApi(APIView):
     )
     def get(self, request, project_id: int):
         project = project_for_member(user=request.user, project_id=project_id)
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict: in a QueryDict an empty value reads as "not given" and would pass unchecked.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         paginator = ImagePagination()
         page = paginator.paginate_queryset(
@@ -103,7 +108,8 @@ class ImageListCreateApi(APIView):
     @extend_schema(
         tags=["images"],
         request={"multipart/form-data": InputSerializer},
-        responses={201: IngestReportOutput, 400: IngestReportOutput},
+        # A 400 is the report of a batch nothing of which was accepted, or the fields at fault.
+        responses={201: IngestReportOutput},
         description=(
             "Upload images (admins). Each file, and each member of a zip archive, gets a result: "
             "created, duplicate (with the existing image's id) or rejected (with the reason). "

@@ -4,8 +4,10 @@ Each member is checked by name and header first (paths that escape, links,
 encryption, declared size and ratio), then read through a reader that stops at the
 per-file cap, so a lying header cannot make the server inflate more than that.
 """
+import io
 import re
 import stat
+import struct
 import zipfile
 from pathlib import PurePosixPath
 
@@ -27,6 +29,19 @@ ARCHIVE_SIGNATURES = (
 )
 LOCAL_HEADER_BYTES = 30
 WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+# The End Of Central Directory record (and its zip64 forms) say how many entries the directory
+# holds and how large it is; both are checked before zipfile parses the directory into objects.
+EOCD = struct.Struct("<4s4H2LH")
+EOCD_SIGNATURE = b"PK\x05\x06"
+ZIP64_LOCATOR = struct.Struct("<4sLQL")
+ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
+ZIP64_EOCD_SIGNATURE = b"PK\x06\x06"
+MAX_COMMENT_BYTES = 65535
+# Room for folder entries beside the files, and for long names: per entry 46 bytes of header
+# plus a name, an extra field and a comment.
+ENTRIES_PER_FILE = 2
+DIRECTORY_BYTES_PER_ENTRY = 1024
 
 
 def is_zip(head: bytes) -> bool:
@@ -35,6 +50,7 @@ def is_zip(head: bytes) -> bool:
 
 def zip_open(stream) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     """Open an archive and list its members, directories left out, or raise Rejected."""
+    _directory_size_check(stream)
     try:
         archive = zipfile.ZipFile(stream)
         infos = archive.infolist()
@@ -106,3 +122,56 @@ def _overlapping(members: list[zipfile.ZipInfo]) -> bool:
         if current.header_offset + LOCAL_HEADER_BYTES + current.compress_size > following.header_offset:
             return True
     return False
+
+
+def directory_limits() -> tuple[int, int]:
+    """The most entries an archive's central directory may list, and its largest size in bytes."""
+    entries = ENTRIES_PER_FILE * settings.UPLOAD_MAX_FILES
+    return entries, entries * DIRECTORY_BYTES_PER_ENTRY
+
+
+def _directory_size_check(stream) -> None:
+    """Refuse an archive whose central directory lists too many entries or is too large, from its end record."""
+    try:
+        entries, directory_bytes = _declared_directory(stream)
+    finally:
+        stream.seek(0)
+    max_entries, max_bytes = directory_limits()
+    if entries > max_entries:
+        raise Rejected(f"The archive lists {entries:,} entries; at most {max_entries:,} are accepted.")
+    if directory_bytes > max_bytes:
+        raise Rejected(f"The archive's directory is {directory_bytes:,} bytes; at most {max_bytes:,} are accepted.")
+
+
+def _declared_directory(stream) -> tuple[int, int]:
+    """(entries, directory bytes) as the End Of Central Directory record states them, zip64 included."""
+    size = stream.seek(0, io.SEEK_END)
+    tail_start = max(0, size - EOCD.size - MAX_COMMENT_BYTES)
+    stream.seek(tail_start)
+    tail = stream.read()
+    position = tail.rfind(EOCD_SIGNATURE)
+    if position < 0 or len(tail) - position < EOCD.size:
+        raise Rejected(
+            "The file starts like a zip archive but is not a valid one: it has no end of central directory record."
+        )
+    _, _, _, _, entries, directory_bytes, _, _ = EOCD.unpack_from(tail, position)
+    if entries != 0xFFFF and directory_bytes != 0xFFFFFFFF:
+        return entries, directory_bytes
+    return _zip64_directory(stream, locator_at=tail_start + position - ZIP64_LOCATOR.size)
+
+
+def _zip64_directory(stream, *, locator_at: int) -> tuple[int, int]:
+    bad = Rejected("The archive's zip64 end of central directory record is missing or damaged.")
+    if locator_at < 0:
+        raise bad
+    stream.seek(locator_at)
+    locator = stream.read(ZIP64_LOCATOR.size)
+    if len(locator) < ZIP64_LOCATOR.size or not locator.startswith(ZIP64_LOCATOR_SIGNATURE):
+        raise bad
+    _, _, record_at, _ = ZIP64_LOCATOR.unpack(locator)
+    stream.seek(record_at)
+    record = stream.read(ZIP64_EOCD.size)
+    if len(record) < ZIP64_EOCD.size or not record.startswith(ZIP64_EOCD_SIGNATURE):
+        raise bad
+    _, _, _, _, _, _, _, entries, directory_bytes, _ = ZIP64_EOCD.unpack(record)
+    return entries, directory_bytes

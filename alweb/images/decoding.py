@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from PIL import ExifTags, Image, ImageFile, ImageOps
 
+from alweb.images.metadata import MetadataError, without_metadata
+
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 # Pillow names a JPEG with extra frames (phones' depth maps) MPO; browsers show its first frame.
 STORED_FORMATS = {
@@ -77,6 +79,7 @@ def decode_upload(data: bytes) -> DecodedImage:
         width, height = upright.size
     else:
         _decode_in_full(image)
+    data = _stored_bytes(data)
     extension, content_type = STORED_FORMATS[image.format]
     return DecodedImage(
         data=data,
@@ -137,10 +140,23 @@ def _orientation(image: ImageFile.ImageFile) -> int:
         return 1
 
 
+def _stored_bytes(data: bytes) -> bytes:
+    """The bytes to store: the image without its metadata (EXIF with GPS, XMP, comments).
+
+    A file whose segments cannot be walked (Pillow decodes some that are not quite well formed)
+    is re-encoded from its pixels instead.
+    """
+    try:
+        return without_metadata(data)
+    except MetadataError:
+        image = _open(data)
+        return _decode_step(lambda: _encode(ImageOps.exif_transpose(image), image))
+
+
 def _encode(upright: Image.Image, original: ImageFile.ImageFile) -> bytes:
-    """Re-encode a transposed image in its original format, keeping EXIF (minus orientation) and ICC."""
+    """Re-encode an upright image in its original format with its ICC profile and no other metadata."""
     out = io.BytesIO()
-    options = {"exif": upright.info.get("exif", b""), "icc_profile": original.info.get("icc_profile")}
+    options = {"icc_profile": original.info.get("icc_profile")}
     if original.format in ("JPEG", "MPO"):
         upright.save(out, "JPEG", quality=95, **options)
     elif original.format == "WEBP":

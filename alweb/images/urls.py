@@ -3,9 +3,9 @@ from django.urls import path
 from alweb.images import apis
 
 urlpatterns = [
-    path("projects/<int:project_id>/images/", apis.ImageListCreateApi.as_view(), name="project-images"),
-    path("projects/<int:project_id>/images/counts/", apis.ImageCountsApi.as_view(), name="project-image-counts"),
-    path("images/<int:image_id>/", apis.ImageDetailApi.as_view(), name="image-detail"),
+    path("projects/<id:project_id>/images/", apis.ImageListCreateApi.as_view(), name="project-images"),
+    path("projects/<id:project_id>/images/counts/", apis.ImageCountsApi.as_view(), name="project-image-counts"),
+    path("images/<id:image_id>/", apis.ImageDetailApi.as_view(), name="image-detail"),
     # No trailing slash: the last segment reads as the resource, like a file name.
-    path("images/<int:image_id>/file", apis.ImageFileApi.as_view(), name="image-file"),
+    path("images/<id:image_id>/file", apis.ImageFileApi.as_view(), name="image-file"),
 ]

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alweb.api_fields import FiniteFloatField
 from alweb.cycles.selectors import active_model_version
 from alweb.cycles.serializers import ModelVersionOutput
 from alweb.insights import selectors
@@ -14,7 +15,7 @@ from alweb.projects.access import cycle_for_member, project_for_member
 class AnnotatorRateOutput(serializers.Serializer):
     username = serializers.CharField()
     labels = serializers.IntegerField()
-    per_hour = serializers.FloatField()
+    per_hour = FiniteFloatField()
 
 
 class HourOutput(serializers.Serializer):
@@ -25,7 +26,7 @@ class HourOutput(serializers.Serializer):
 class LabellingOutput(serializers.Serializer):
     window_hours = serializers.IntegerField()
     total = serializers.IntegerField(help_text="Label saves in the window, corrections included.")
-    per_hour = serializers.FloatField()
+    per_hour = FiniteFloatField()
     annotators = AnnotatorRateOutput(many=True)
     hours = HourOutput(many=True, help_text="Label saves per hour, oldest hour first.")
 
@@ -76,9 +77,9 @@ class LossAnalysisApi(APIView):
 class ScatterPointOutput(serializers.Serializer):
     image = serializers.IntegerField(source="image_id")
     rank = serializers.IntegerField()
-    predicted_loss = serializers.FloatField()
-    realized_loss = serializers.FloatField()
-    pck = serializers.FloatField(allow_null=True)
+    predicted_loss = FiniteFloatField()
+    realized_loss = FiniteFloatField()
+    pck = FiniteFloatField(allow_null=True)
 
 
 class CycleScatterOutput(serializers.Serializer):

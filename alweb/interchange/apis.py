@@ -1,4 +1,8 @@
 """Thin REST views to export a project as COCO keypoints and to import one."""
+from collections.abc import AsyncIterator, Iterator
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
@@ -11,9 +15,13 @@ from rest_framework.views import APIView
 
 from alweb.interchange import selectors, services
 from alweb.projects.access import project_for_admin, project_for_member
+from alweb.request_limits import upload_body_bytes
+from alweb.throttles import UploadThrottle
 
-# COCO train2017 person keypoints is about 240 MB.
-MAX_COCO_BYTES = 256 * 1024 * 1024
+
+def import_body_bytes() -> int:
+    """An import's body: the annotations file and a zip as large as one upload may be."""
+    return settings.COCO_IMPORT_MAX_BYTES + upload_body_bytes()
 
 
 class ExportFormatNegotiation(DefaultContentNegotiation):
@@ -42,14 +50,28 @@ class ExportApi(APIView):
     )
     def get(self, request, project_id: int):
         project = project_for_member(user=request.user, project_id=project_id)
-        serializer = self.InputSerializer(data=request.query_params)
+        # A plain dict: in a QueryDict an empty value reads as "not given" and would pass unchecked.
+        serializer = self.InputSerializer(data=request.query_params.dict())
         serializer.is_valid(raise_exception=True)
         filename = f"{slugify(project.name) or 'project'}-{project.id}-coco.json"
         return StreamingHttpResponse(
-            selectors.coco_export_chunks(project=project),
+            _async_chunks(selectors.coco_export_chunks(project=project)),
             content_type="application/json",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
+
+
+async def _async_chunks(chunks: Iterator[str]) -> AsyncIterator[str]:
+    """Serve a synchronous export under ASGI one chunk at a time.
+
+    Django's ASGI handler reads a synchronous iterator to the end before it sends anything, so
+    the whole document would sit in memory; here each chunk is read from the database in the
+    request's thread and sent before the next is made.
+    """
+    next_chunk = sync_to_async(next, thread_sensitive=True)
+    done = object()
+    while (chunk := await next_chunk(chunks, done)) is not done:
+        yield chunk
 
 
 @extend_schema_field(OpenApiTypes.BINARY)
@@ -82,6 +104,8 @@ class ImportOutput(serializers.Serializer):
 
 class ImportApi(APIView):
     parser_classes = [MultiPartParser]
+    throttle_classes = (UploadThrottle,)
+    max_request_bytes = staticmethod(import_body_bytes)
 
     @extend_schema_serializer(component_name="CocoImport")
     class InputSerializer(serializers.Serializer):
@@ -91,8 +115,9 @@ class ImportApi(APIView):
         )
 
         def validate_annotations(self, value):
-            if value.size > MAX_COCO_BYTES:
-                raise serializers.ValidationError(f"The file is larger than the limit of {MAX_COCO_BYTES:,} bytes.")
+            limit = settings.COCO_IMPORT_MAX_BYTES
+            if value.size > limit:
+                raise serializers.ValidationError(f"The file is larger than the limit of {limit:,} bytes.")
             return value
 
     @extend_schema(

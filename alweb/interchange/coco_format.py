@@ -1,7 +1,10 @@
 """Parse a COCO keypoints document and check it against a project before anything is stored."""
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 from alweb.annotations.validation import validate_keypoints
 from alweb.errors import InvalidInput
@@ -95,14 +98,48 @@ def unsafe_name_reason(name: str) -> str | None:
     return None
 
 
+class _TooMany(Exception):
+    def __init__(self, kind: str, limit: int):
+        super().__init__(kind)
+        self.kind, self.limit = kind, limit
+
+
+def _count_limits() -> dict[str, int]:
+    return {"images": settings.COCO_IMPORT_MAX_IMAGES, "annotations": settings.COCO_IMPORT_MAX_ANNOTATIONS}
+
+
 def _load_json(*, raw: bytes, field_name: str) -> dict:
+    """Parse the file within the import's limits: its size first, then its images and annotations as they parse."""
+    max_bytes = settings.COCO_IMPORT_MAX_BYTES
+    if len(raw) > max_bytes:
+        raise InvalidInput({field_name: f"The file is larger than the limit of {max_bytes:,} bytes."})
+    limits, counts = _count_limits(), Counter()
+
+    def counted(item: dict) -> dict:
+        # Called for every object as it is parsed, so a file with too many stops early.
+        kind = "annotations" if "image_id" in item else "images" if "file_name" in item else None
+        if kind is not None:
+            counts[kind] += 1
+            if counts[kind] > limits[kind]:
+                raise _TooMany(kind, limits[kind])
+        return item
+
     try:
-        document = json.loads(raw)
+        document = json.loads(raw, object_hook=counted)
+    except _TooMany as too_many:
+        raise InvalidInput({field_name: _too_many_message(too_many.kind, too_many.limit)}) from None
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidInput({field_name: "The file is not valid JSON."}) from None
     if not isinstance(document, dict):
         raise InvalidInput({field_name: "A COCO keypoints file is a JSON object with images and annotations."})
+    for kind, limit in limits.items():
+        if isinstance(document.get(kind), list) and len(document[kind]) > limit:
+            raise InvalidInput({field_name: _too_many_message(kind, limit)})
     return document
+
+
+def _too_many_message(kind: str, limit: int) -> str:
+    return f"The file lists more than {limit:,} {kind}, the import's limit; split it into several imports."
 
 
 def _is_int(value) -> bool:
@@ -172,7 +209,8 @@ def _check_annotation(
     if image is None:
         errors.add(f"{where}.image_id {annotation.get('image_id')!r} matches no image in the file.")
         return None
-    if category_ids and "category_id" in annotation and annotation["category_id"] not in category_ids:
+    category_id = annotation.get("category_id")
+    if category_ids and "category_id" in annotation and not (_is_int(category_id) and category_id in category_ids):
         errors.add(f"{where}.category_id {annotation.get('category_id')!r} matches no category in the file.")
         return None
     flat = annotation.get("keypoints")

@@ -1,4 +1,10 @@
-"""Who may see and change what. Outsiders get 404 so that existence is never revealed."""
+"""Who may see and change what. Outsiders get 404 so that existence is never revealed.
+
+An object of a project the user is not a member of answers exactly as an id never used does:
+the same status and the same body.
+"""
+from django.conf import settings
+
 from alweb.cycles.models import Cycle, ModelVersion
 from alweb.errors import NotAllowed, NotFound
 from alweb.images.models import Image
@@ -42,18 +48,42 @@ def is_member(*, user, project_id: int) -> bool:
 
 def cycle_for_member(*, user, cycle_id: int, admin: bool = False):
     """A cycle of a project the user belongs to (administers, with admin=True), or 404 / 403."""
-    cycle = Cycle.objects.filter(pk=cycle_id).first()
+    cycle = Cycle.objects.filter(pk=cycle_id, project__memberships__user_id=user.pk).first()
     if cycle is None:
         raise NotFound("No such cycle.")
-    access = project_for_admin if admin else membership_for
-    access(user=user, project_id=cycle.project_id)
+    if admin:
+        project_for_admin(user=user, project_id=cycle.project_id)
     return cycle
 
 
 def model_version_for_admin(*, user, version_id: int):
     """A model version of a project the user administers, or 404 / 403."""
-    version = ModelVersion.objects.filter(pk=version_id).first()
+    version = ModelVersion.objects.filter(pk=version_id, project__memberships__user_id=user.pk).first()
     if version is None:
         raise NotFound("No such model version.")
     project_for_admin(user=user, project_id=version.project_id)
     return version
+
+
+def ensure_may_create_project(*, user) -> None:
+    """Creating a project makes its creator an admin who runs cycles on the shared workers."""
+    if settings.ALWEB_PROJECT_CREATORS == "all":
+        return
+    if not user.is_staff:
+        raise NotAllowed("Only staff may create projects; ask one to create it and add you.")
+
+
+def ensure_may_replace_label(*, user, image, annotation) -> None:
+    """Annotators correct their own pool labels and those of the queue images they hold; the rest needs an admin.
+
+    The training and validation splits are the ground truth every cycle is measured on.
+    """
+    if membership_for(user=user, project_id=image.project_id).is_admin:
+        return
+    if image.split != Image.Split.POOL:
+        raise NotAllowed("Only the project's admins may change labels of the training or validation split.")
+    if annotation.annotator_id == user.pk:
+        return
+    if image.queue_entries.filter(leased_by_id=user.pk).exists():
+        return
+    raise NotAllowed("Only the project's admins may change another annotator's label.")

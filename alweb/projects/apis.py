@@ -1,11 +1,13 @@
 """Thin REST views for projects and their members."""
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alweb.api_fields import FiniteFloatField, StrictCharField
 from alweb.projects import selectors, services
-from alweb.projects.access import project_for_admin, project_for_member
+from alweb.projects.access import ensure_may_create_project, project_for_admin, project_for_member
 from alweb.projects.models import Membership
 from ml.skeletons import PRESETS
 
@@ -17,7 +19,7 @@ class ProjectOutput(serializers.Serializer):
     edges = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
     flip_pairs = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
     preset = serializers.CharField()
-    flag_percentile = serializers.FloatField()
+    flag_percentile = FiniteFloatField()
     created_at = serializers.DateTimeField()
 
 
@@ -27,10 +29,11 @@ def _index_pairs(**kwargs):
 
 
 class ProjectListCreateApi(APIView):
+    @extend_schema_serializer(component_name="ProjectCreate")
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=200)
+        name = StrictCharField(max_length=200)
         preset = serializers.ChoiceField(choices=sorted(PRESETS), required=False)
-        keypoints = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
+        keypoints = serializers.ListField(child=StrictCharField(max_length=64), required=False, max_length=100)
         edges = _index_pairs(required=False)
         flip_pairs = _index_pairs(required=False)
 
@@ -41,11 +44,18 @@ class ProjectListCreateApi(APIView):
                 raise serializers.ValidationError("Give a preset (lsp14, mpii16, coco17) or custom keypoints.")
             return attrs
 
+    @extend_schema(
+        tags=["projects"],
+        operation_id="projects_list",
+        responses=inline_serializer("ProjectList", {"results": ProjectOutput(many=True)}),
+    )
     def get(self, request):
         projects = selectors.projects_for_user(user=request.user)
         return Response({"results": ProjectOutput(projects, many=True).data})
 
+    @extend_schema(tags=["projects"], request=InputSerializer, responses={201: ProjectOutput})
     def post(self, request):
+        ensure_may_create_project(user=request.user)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         project = services.project_create(user=request.user, **serializer.validated_data)
@@ -53,17 +63,20 @@ class ProjectListCreateApi(APIView):
 
 
 class ProjectDetailApi(APIView):
+    @extend_schema_serializer(component_name="ProjectUpdate")
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=200, required=False)
-        keypoints = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
+        name = StrictCharField(max_length=200, required=False)
+        keypoints = serializers.ListField(child=StrictCharField(max_length=64), required=False, max_length=100)
         edges = _index_pairs(required=False)
         flip_pairs = _index_pairs(required=False)
-        flag_percentile = serializers.FloatField(min_value=0, max_value=100, required=False)
+        flag_percentile = FiniteFloatField(min_value=0, max_value=100, required=False)
 
+    @extend_schema(tags=["projects"], responses=ProjectOutput)
     def get(self, request, project_id: int):
         project = project_for_member(user=request.user, project_id=project_id)
         return Response(ProjectOutput(project).data)
 
+    @extend_schema(tags=["projects"], request=InputSerializer, responses=ProjectOutput)
     def patch(self, request, project_id: int):
         project = project_for_admin(user=request.user, project_id=project_id)
         serializer = self.InputSerializer(data=request.data)
@@ -80,14 +93,19 @@ class MembershipOutput(serializers.Serializer):
 
 
 class MemberListCreateApi(APIView):
+    @extend_schema_serializer(component_name="MemberSet")
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
+        username = StrictCharField(max_length=150)
         role = serializers.ChoiceField(choices=Membership.Role.choices)
 
+    @extend_schema(
+        tags=["projects"], responses=inline_serializer("MemberList", {"results": MembershipOutput(many=True)})
+    )
     def get(self, request, project_id: int):
         project = project_for_member(user=request.user, project_id=project_id)
         return Response({"results": MembershipOutput(selectors.memberships_of(project=project), many=True).data})
 
+    @extend_schema(tags=["projects"], request=InputSerializer, responses={200: MembershipOutput, 201: MembershipOutput})
     def post(self, request, project_id: int):
         project = project_for_admin(user=request.user, project_id=project_id)
         serializer = self.InputSerializer(data=request.data)
@@ -99,6 +117,7 @@ class MemberListCreateApi(APIView):
 
 
 class MemberDetailApi(APIView):
+    @extend_schema(tags=["projects"], responses={204: None})
     def delete(self, request, project_id: int, username: str):
         project = project_for_admin(user=request.user, project_id=project_id)
         membership = selectors.memberships_of(project=project).filter(user__username=username).first()

@@ -48,3 +48,6 @@ class Membership(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+    def __str__(self) -> str:
+        return f"{self.role} of project {self.project_id}"

@@ -5,6 +5,7 @@ from django.db import transaction
 from alweb.errors import Conflict, InvalidInput
 from alweb.projects.models import Membership, Project
 from alweb.projects.skeleton_validation import validate_skeleton
+from alweb.realtime.events import publish_membership_revoked
 from ml.skeletons import PRESETS
 
 
@@ -31,15 +32,18 @@ def project_create(*, user, name: str, preset: str | None = None, keypoints=None
 
 @transaction.atomic
 def project_update(*, project: Project, data: dict) -> Project:
-    """Rename the project or edit its skeleton; the keypoint count is fixed once labels exist."""
+    """Rename the project or edit its skeleton; the keypoints (names, order, count) are fixed once labels exist.
+
+    A label is a list of points in the keypoints' order: renaming, reordering or adding a keypoint
+    would silently change what every stored label means.
+    """
     project = Project.objects.select_for_update().get(pk=project.pk)
     keypoints = data.get("keypoints", project.keypoints)
     edges = data.get("edges", project.edges)
     flip_pairs = data.get("flip_pairs", project.flip_pairs)
     validate_skeleton(keypoints=keypoints, edges=edges, flip_pairs=flip_pairs)
-    has_labels = project.images.filter(annotation__isnull=False).exists()
-    if len(keypoints) != len(project.keypoints) and has_labels:
-        raise Conflict("The number of keypoints cannot change once images are labelled.")
+    if list(keypoints) != list(project.keypoints) and project.images.filter(annotation__isnull=False).exists():
+        raise Conflict("The keypoints cannot be renamed, reordered, added or removed once images are labelled.")
     project.name = data.get("name", project.name)
     project.flag_percentile = data.get("flag_percentile", project.flag_percentile)
     project.keypoints, project.edges, project.flip_pairs = keypoints, edges, flip_pairs
@@ -50,9 +54,10 @@ def project_update(*, project: Project, data: dict) -> Project:
 @transaction.atomic
 def membership_set(*, project: Project, username: str, role: str) -> tuple[Membership, bool]:
     """Add a user to the project or change their role; returns (membership, created)."""
-    user = get_user_model().objects.filter(username=username).first()
+    # Unknown and inactive accounts get one answer, so that it never tells whether an account exists.
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise InvalidInput({"username": "No user with that username."})
+        raise InvalidInput({"username": "This user cannot be added."})
     membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
     if membership is None:
         return Membership.objects.create(project=project, user=user, role=role), True
@@ -69,6 +74,8 @@ def membership_remove(*, membership: Membership) -> None:
     if membership.is_admin:
         _ensure_another_admin(project=membership.project, leaving=membership)
     membership.delete()
+    # Access is checked when a socket connects; open ones are closed once the removal commits.
+    publish_membership_revoked(project_id=membership.project_id, user_id=membership.user_id)
 
 
 def _ensure_another_admin(*, project: Project, leaving: Membership) -> None:

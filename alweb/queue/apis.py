@@ -1,13 +1,14 @@
 """Thin REST views for the annotators' queue and their leases."""
 import uuid
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alweb.api_fields import FiniteFloatField, StrictUUIDField
+from alweb.api_pagination import StrictCursorPagination
 from alweb.projects.access import project_for_member
 from alweb.queue import selectors, services
 
@@ -15,13 +16,13 @@ from alweb.queue import selectors, services
 class QueueEntryOutput(serializers.Serializer):
     image = serializers.IntegerField(source="image_id")
     rank = serializers.IntegerField()
-    predicted_loss = serializers.FloatField()
-    top_percent = serializers.FloatField(
+    predicted_loss = FiniteFloatField()
+    top_percent = FiniteFloatField(
         allow_null=True,
         help_text="Where the predicted loss stands in the scored pool, in percent from the top (2.0: top 2 %).",
     )
     keypoints = serializers.ListField(
-        child=serializers.ListField(child=serializers.FloatField()), help_text="The model's K points [x, y, confidence]."
+        child=serializers.ListField(child=FiniteFloatField()), help_text="The model's K points [x, y, confidence]."
     )
 
 
@@ -52,7 +53,7 @@ class QueueStatsOutput(serializers.Serializer):
     done = serializers.IntegerField(help_text="Entries of the current selection labelled so far.")
 
 
-class QueuePagination(CursorPagination):
+class QueuePagination(StrictCursorPagination):
     # Open ranks are unique per project, so the cursor is exact and rides the ranked index.
     ordering = "rank"
     page_size = 50
@@ -77,8 +78,9 @@ class QueueListApi(APIView):
 
 
 class QueueNextApi(APIView):
+    @extend_schema_serializer(component_name="QueueNext")
     class InputSerializer(serializers.Serializer):
-        after = serializers.UUIDField(
+        after = StrictUUIDField(
             required=False,
             help_text="One of your leases: lease the image to label after that one too, so that the editor "
             "can prefetch it. You hold two leases at most; asking again returns the same second image.",

@@ -95,3 +95,6 @@ class EndedLease(models.Model):
             # queue/next asks "did this user skip this entry?" for each entry it passes.
             models.Index(fields=["user", "entry"], condition=models.Q(reason="skipped"), name="ended_lease_skipped"),
         ]
+
+    def __str__(self) -> str:
+        return f"lease {self.lease_id} ({self.reason})"

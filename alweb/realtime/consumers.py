@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from alweb.projects.access import is_member
-from alweb.realtime.events import project_group
+from alweb.realtime.events import project_group, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +21,8 @@ class ProjectConsumer(AsyncWebsocketConsumer):
     """Forward a project's events to one member's socket; answer pings, ignore the rest."""
 
     group = None
+    project_id = None
+    own_group = None
 
     async def connect(self):
         # Accept before closing so that the browser sees the close code (a refused
@@ -32,7 +34,15 @@ class ProjectConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         project_id = self.scope["url_route"]["kwargs"]["project_id"]
-        if project_id > MAX_PROJECT_ID or not await database_sync_to_async(is_member)(user=user, project_id=project_id):
+        if project_id > MAX_PROJECT_ID:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        # The user's own group carries word that they were removed from the project. Joined
+        # before membership is checked, so that a removal committed after the check still arrives.
+        self.project_id = project_id
+        self.own_group = user_group(user.pk)
+        await self.channel_layer.group_add(self.own_group, self.channel_name)
+        if not await database_sync_to_async(is_member)(user=user, project_id=project_id):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         # Join before saying hello: every event published after the hello reaches this socket.
@@ -41,13 +51,14 @@ class ProjectConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps({"type": "hello", "project": project_id}))
 
     async def disconnect(self, code):
-        if self.group is None:
-            return
-        try:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-        except Exception:
-            # Redis is gone; the group entry expires on its own.
-            logger.warning("Could not leave %s.", self.group, exc_info=True)
+        for group in (self.group, self.own_group):
+            if group is None:
+                continue
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                # Redis is gone; the group entry expires on its own.
+                logger.warning("Could not leave %s.", group, exc_info=True)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.group is not None and _is_ping(text_data):
@@ -55,6 +66,14 @@ class ProjectConsumer(AsyncWebsocketConsumer):
 
     async def project_event(self, message):
         await self.send(text_data=message["text"])
+
+    async def membership_revoked(self, message):
+        """The user was removed from a project: stop hearing it at once (sockets on other projects stay)."""
+        if message.get("project") != self.project_id:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.group = None
+        await self.close(code=CLOSE_FORBIDDEN)
 
 
 def _is_ping(text_data: str | None) -> bool:

@@ -31,6 +31,24 @@ def project_group(project_id: int) -> str:
     return f"project.{project_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Name of the channel-layer group that each of a user's websockets joins, whatever its project."""
+    return f"user.{user_id}"
+
+
+def publish_membership_revoked(*, project_id: int, user_id: int) -> None:
+    """After commit, close the user's open sockets on the project: they no longer belong to it."""
+    message = {"type": "membership.revoked", "project": project_id}
+
+    def send():
+        try:
+            async_to_sync(_send_to_group)(user_group(user_id), message)
+        except Exception:
+            logger.warning("Could not close user %s's sockets on project %s.", user_id, project_id, exc_info=True)
+
+    transaction.on_commit(send)
+
+
 def publish_project_event(*, project_id: int, event: str, data: dict) -> None:
     """Send {"type": event, "project": project_id, **data} to the project's sockets after commit.
 
@@ -61,5 +79,8 @@ def _send(*, project_id: int, event: str, text: str) -> None:
 async def _group_send(group: str, text: str) -> None:
     # One envelope type for every event: the consumer forwards the text as it is, and an
     # event name can never select another handler on the consumer.
-    message = {"type": "project.event", "text": text}
+    await _send_to_group(group, {"type": "project.event", "text": text})
+
+
+async def _send_to_group(group: str, message: dict) -> None:
     await asyncio.wait_for(get_channel_layer().group_send(group, message), timeout=SEND_TIMEOUT_S)

@@ -1,8 +1,9 @@
 """Websocket URLs."""
 from django.urls import path
 
+import alweb.url_converters  # noqa: F401  (registers the <id:...> converter)
 from alweb.realtime.consumers import ProjectConsumer
 
 websocket_urlpatterns = [
-    path("ws/projects/<int:project_id>/", ProjectConsumer.as_asgi()),
+    path("ws/projects/<id:project_id>/", ProjectConsumer.as_asgi()),
 ]

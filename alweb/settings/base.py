@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from alweb.redis_urls import celery_broker_url, channel_layers, embedded_redis_url
 
@@ -16,8 +17,15 @@ VAR_DIR = Path(os.environ.get("ALWEB_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = os.environ.get("DEBUG", "0") == "1"
-# The embedded default is for one machine; production sets its own key.
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-embedded-default-set-SECRET_KEY-in-production")
+# The embedded default (no DATABASE_URL, no REDIS_URL: SQLite and a private redis-server) is for
+# one machine; anything else is a deployment, which must set its own key unless it debugs.
+EMBEDDED_DEFAULT = not os.environ.get("DATABASE_URL") and not os.environ.get("REDIS_URL")
+if not os.environ.get("SECRET_KEY") and not DEBUG and not EMBEDDED_DEFAULT:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. A deployment (DATABASE_URL or REDIS_URL set, DEBUG off) needs its own key: "
+        "set SECRET_KEY to a long random value, e.g. the output of `openssl rand -hex 32`."
+    )
+SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-embedded-default-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [
     origin for origin in os.environ.get("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000").split(",")
@@ -58,7 +66,33 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "alweb.content_security.ContentSecurityPolicyMiddleware",
 ]
+
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto),
+# send cookies over HTTPS only and ask browsers to come back over HTTPS (HSTS). docker-compose.yml turns
+# them on; the embedded default serves plain HTTP on 127.0.0.1 and leaves them off.
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+CSRF_COOKIE_SECURE = os.environ.get("CSRF_COOKIE_SECURE", "0") == "1"
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("SECURE_HSTS_INCLUDE_SUBDOMAINS", "0") == "1"
+SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "0") == "1"
+# The pages load scripts and styles from their own origin only and run no inline script
+# (json_script blocks are data). Swagger UI's page keeps an inline <style>; it gets CSP_DOCS.
+# An empty CONTENT_SECURITY_POLICY sends none.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+CONTENT_SECURITY_POLICY_DOCS = os.environ.get(
+    "CONTENT_SECURITY_POLICY_DOCS",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 
 ROOT_URLCONF = "alweb.urls"
 ASGI_APPLICATION = "alweb.asgi.application"
@@ -128,6 +162,13 @@ UPLOAD_MAX_FILE_BYTES = int(os.environ.get("UPLOAD_MAX_FILE_BYTES", 25 * 1024 * 
 UPLOAD_MAX_FILES = int(os.environ.get("UPLOAD_MAX_FILES", 1000))
 UPLOAD_MAX_PIXELS = int(os.environ.get("UPLOAD_MAX_PIXELS", 40_000_000))
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
+# Request bodies: a JSON body may be this large; uploads and COCO imports have their own limits
+# (alweb/request_limits.py), checked before the body is read.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", 1024 * 1024))
+# A COCO import's annotations file: its size and how many images and annotations it may list.
+COCO_IMPORT_MAX_BYTES = int(os.environ.get("COCO_IMPORT_MAX_BYTES", 256 * 1024 * 1024))
+COCO_IMPORT_MAX_IMAGES = int(os.environ.get("COCO_IMPORT_MAX_IMAGES", 200_000))
+COCO_IMPORT_MAX_ANNOTATIONS = int(os.environ.get("COCO_IMPORT_MAX_ANNOTATIONS", 300_000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -141,9 +182,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "alweb.api_schema.ApiAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Bodies are JSON; the views that take files name their multipart parser. A form's empty
+    # field would otherwise read as "absent" and pass where JSON's "" is refused.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "alweb.api_errors.exception_handler",
+    # Proxies in front of the server whose X-Forwarded-For the throttles trust; 0 uses the peer's address.
+    "NUM_PROXIES": int(os.environ.get("THROTTLE_NUM_PROXIES", 0)),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Keypoint active-learning API",
@@ -155,6 +202,10 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI's files ship with the package; the docs work without internet access.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Ids are 64-bit database keys (alweb/url_converters.py); a larger number matches no route.
+    # The health check's states, shared by each thing it checks.
+    "ENUM_NAME_OVERRIDES": {"CheckStateEnum": ["ok", "unavailable"]},
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}},
 }
 
 REDIS_URL = os.environ.get("REDIS_URL") or embedded_redis_url(VAR_DIR)
@@ -173,23 +224,55 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 50
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", 6 * 3600))
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 300
+# The periodic recovery of stalled cycles; health says "beat": "stale" (503) when its last run is
+# older than a few periods, so that a dead beat process is noticed.
+CYCLE_RECOVER_EVERY_S = float(os.environ.get("CYCLE_RECOVER_EVERY", 15))
+HEALTH_BEAT_STALE_S = float(os.environ.get("HEALTH_BEAT_STALE_S", 4 * CYCLE_RECOVER_EVERY_S))
 CELERY_BEAT_SCHEDULE = {
-    "recover-cycles": {"task": "cycles.cycles_recover", "schedule": float(os.environ.get("CYCLE_RECOVER_EVERY", 15))},
+    "recover-cycles": {"task": "cycles.cycles_recover", "schedule": CYCLE_RECOVER_EVERY_S},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
 CHANNEL_LAYERS = channel_layers(REDIS_URL)
 
+# The throttles' counters (alweb/throttles.py). The embedded default runs the web server and the
+# worker as separate processes, so its cache is a folder they share, not one process's memory.
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "alweb"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
+# Requests per period ("10/min", "100/hour"; empty: no limit). Sign-in (the token endpoint and the
+# login pages) per username and per client address; /predict/ and uploads per user.
+THROTTLE_RATES = {
+    "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
+    "login_ip": os.environ.get("THROTTLE_LOGIN_IP", "30/min"),
+    "predict": os.environ.get("THROTTLE_PREDICT", "60/min"),
+    "upload": os.environ.get("THROTTLE_UPLOAD", "120/min"),
+}
+
+# Who may create projects: "staff" (users with is_staff) or "all" signed-in users.
+ALWEB_PROJECT_CREATORS = os.environ.get("ALWEB_PROJECT_CREATORS", "staff")
+if ALWEB_PROJECT_CREATORS not in ("staff", "all"):
+    raise ImproperlyConfigured(f"ALWEB_PROJECT_CREATORS is {ALWEB_PROJECT_CREATORS!r}; use 'staff' or 'all'.")
+
 # The active-learning loop.
 ML_DEVICE = os.environ.get("ML_DEVICE", "auto")
 ML_WORK_DIR = Path(os.environ.get("ML_WORK_DIR", VAR_DIR / "ml-work"))
 DEFAULT_MODEL = os.environ.get("DEFAULT_MODEL", "hg-tiny")
 TRAIN_BATCH_SIZE = int(os.environ.get("TRAIN_BATCH_SIZE", 16))
+# The pose network's initial rate, decayed by a cosine over the cycle's epochs; the loss head keeps
+# ml.train's constant 3e-4. 2e-3 learned fastest on 2 cores (docs/results/demo_preset.md).
+TRAIN_LR = float(os.environ.get("TRAIN_LR", 2e-3))
 SCORING_CHUNK_SIZE = int(os.environ.get("SCORING_CHUNK_SIZE", 500))
 SCORING_BATCH_SIZE = int(os.environ.get("SCORING_BATCH_SIZE", 32))
 CYCLE_MIN_LABELLED = int(os.environ.get("CYCLE_MIN_LABELLED", 8))
 CYCLE_MAX_ATTEMPTS = int(os.environ.get("CYCLE_MAX_ATTEMPTS", 3))
+# The most a cycle may ask for: epochs (each of `epochs` and `head_epochs`) and selection budget.
+CYCLE_MAX_EPOCHS = int(os.environ.get("CYCLE_MAX_EPOCHS", 500))
+CYCLE_MAX_BUDGET = int(os.environ.get("CYCLE_MAX_BUDGET", 100_000))
 # Defaults of a new cycle: the authors train the head alone for a while on the converged network,
 # and a tenth of the budget as a random audit sample gives each cycle an honest baseline.
 CYCLE_DEFAULT_HEAD_EPOCHS = int(os.environ.get("CYCLE_DEFAULT_HEAD_EPOCHS", 3))

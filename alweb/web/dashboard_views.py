@@ -31,7 +31,8 @@ def dashboard(request, project_id: int):
         },
         "socket_path": f"/ws/projects/{project.id}/",
     }
-    return render(request, "web/dashboard.html", {"project": project, "config": config})
+    limits = {"max_epochs": settings.CYCLE_MAX_EPOCHS, "max_budget": settings.CYCLE_MAX_BUDGET}
+    return render(request, "web/dashboard.html", {"project": project, "config": config, "limits": limits})
 
 
 def _strategies_in_menu_order() -> list[StrategySpec]:

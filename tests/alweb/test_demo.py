@@ -1,4 +1,5 @@
 """seed_demo: accounts, project and labelled synthetic images, and nothing twice."""
+import io
 import stat
 
 import pytest
@@ -69,3 +70,37 @@ def test_labels_are_valid_and_growing_a_split_adds_only_the_new_images(tmp_path)
                 assert (x, y) == (0, 0)
             else:
                 assert 0 <= x <= annotation.image.width and 0 <= y <= annotation.image.height
+
+
+def test_seeding_never_resets_an_existing_accounts_password(tmp_path, anonymous_client, django_user_model):
+    import json
+
+    django_user_model.objects.create_user(username="admin", password="chosen-by-the-owner")
+    credentials = tmp_path / "demo-credentials.json"
+    out = io.StringIO()
+    call_command("seed_demo", pool=0, train=0, val=0, credentials=credentials, stdout=out)
+    stored = json.loads(credentials.read_text())
+    admin = django_user_model.objects.get(username="admin")
+    assert admin.check_password("chosen-by-the-owner") and not admin.check_password(stored["admin"])
+    assert "left unchanged" in out.getvalue()
+    # The demo's own new account gets the stored password.
+    assert django_user_model.objects.get(username="annotator").check_password(stored["annotator"])
+
+
+def test_the_demo_admin_is_staff_and_creates_projects(tmp_path, anonymous_client, django_user_model):
+    import json
+
+    from tests.conftest import token_client
+
+    credentials = tmp_path / "demo-credentials.json"
+    call_command("seed_demo", pool=0, train=0, val=0, credentials=credentials)
+    password = json.loads(credentials.read_text())["admin"]
+    assert anonymous_client.post("/api/v1/auth/token/", {"username": "admin", "password": password},
+                                 format="json").status_code == 200
+    admin = django_user_model.objects.get(username="admin")
+    assert admin.is_staff and not admin.is_superuser
+    created = token_client(admin).post("/api/v1/projects/", {"name": "Mine", "preset": "lsp14"}, format="json")
+    assert created.status_code == 201
+    annotator = django_user_model.objects.get(username="annotator")
+    assert token_client(annotator).post("/api/v1/projects/", {"name": "X", "preset": "lsp14"},
+                                        format="json").status_code == 403

@@ -156,3 +156,51 @@ def test_zip_given_as_an_archive_member_is_nested(project, media):
     results = images_ingest(project=project, files=[("inner.zip", io.BytesIO(zip_bytes([("a.jpg", jpeg())])))], from_archive=True)
     assert results[0].status == "rejected" and "Archives inside archives" in results[0].reason
     assert_nothing_stored(media)
+
+
+def with_end_record(archive: bytes, *, entries: int, directory_bytes: int, zip64: bool = False) -> bytes:
+    """The archive with its End Of Central Directory record claiming other counts (in a zip64 record if asked)."""
+    eocd = struct.Struct("<4s4H2LH")
+    at = archive.rindex(b"PK\x05\x06")
+    fields = list(eocd.unpack_from(archive, at))
+    if not zip64:
+        fields[4] = fields[3] = min(entries, 0xFFFF)
+        fields[5] = directory_bytes
+        return archive[:at] + eocd.pack(*fields) + archive[at + eocd.size:]
+    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, directory_bytes, fields[6])
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, at, 1)
+    fields[3] = fields[4] = 0xFFFF
+    fields[5] = fields[6] = 0xFFFFFFFF
+    return archive[:at] + record + locator + eocd.pack(*fields) + archive[at + eocd.size:]
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_end_record_listing_too_many_entries_is_refused_before_parsing(post_files, media, settings, monkeypatch,
+                                                                      zip64):
+    settings.UPLOAD_MAX_FILES = 10
+    archive = zip_bytes([("a.jpg", jpeg())])
+    monkeypatch.setattr(zipfile, "ZipFile", lambda *args, **kwargs: pytest.fail("the directory was parsed"))
+    claimed = 2**40 if zip64 else 21
+    response = post_files(("many.zip", with_end_record(archive, entries=claimed, directory_bytes=100, zip64=zip64)))
+    reason = results_of(response, 400)["many.zip"]["reason"]
+    assert f"lists {claimed:,} entries; at most 20" in reason
+    assert_nothing_stored(media)
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_end_record_with_a_huge_directory_is_refused_before_parsing(post_files, media, settings, monkeypatch, zip64):
+    settings.UPLOAD_MAX_FILES = 10
+    archive = zip_bytes([("a.jpg", jpeg())])
+    monkeypatch.setattr(zipfile, "ZipFile", lambda *args, **kwargs: pytest.fail("the directory was parsed"))
+    huge = 3 * 2**30
+    response = post_files(("big.zip", with_end_record(archive, entries=1, directory_bytes=huge, zip64=zip64)))
+    assert f"directory is {huge:,} bytes; at most 20,480" in results_of(response, 400)["big.zip"]["reason"]
+    assert_nothing_stored(media)
+
+
+def test_zip64_archive_within_the_limits_is_read(post_files):
+    archive = zip_bytes([("a.jpg", jpeg())])
+    at = archive.rindex(b"PK\x05\x06")
+    entries, directory_bytes = struct.unpack_from("<HL", archive, at + 10)
+    archive = with_end_record(archive, entries=entries, directory_bytes=directory_bytes, zip64=True)
+    assert results_of(post_files(("z64.zip", archive)), 201)["a.jpg"]["status"] == "created"

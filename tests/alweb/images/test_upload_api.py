@@ -32,15 +32,18 @@ def test_jpeg_png_and_webp_are_stored_with_their_type_and_size(post_files, media
     assert len(stored_files(media)) == 3
 
 
-def test_original_bytes_are_kept_when_no_rotation_is_needed(post_files, media):
+def test_original_pixels_are_kept_without_the_exif_when_no_rotation_is_needed(post_files, media):
     from alweb.images.models import Image
 
     data = jpeg(orientation=1)
+    plain = jpeg()
     assert post_files(("a.jpg", data)).status_code == 201
     image = Image.objects.get()
-    assert image.sha256 == hashlib.sha256(data).hexdigest()
+    # The same encoder output without its EXIF segment: not re-encoded, only the metadata dropped.
+    stored = stored_files(media)[0].read_bytes()
+    assert stored == plain and len(stored) < len(data)
+    assert image.sha256 == hashlib.sha256(stored).hexdigest()
     assert image.file.name == f"images/{image.project_id}/{image.sha256[:2]}/{image.sha256}.jpg"
-    assert stored_files(media)[0].read_bytes() == data
 
 
 def test_empty_file_is_rejected(post_files, media):

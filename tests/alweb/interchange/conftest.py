@@ -45,10 +45,22 @@ def stored_image():
     return create
 
 
+def streamed_chunks(response) -> list[bytes]:
+    """The chunks of a streamed response, read asynchronously as the ASGI server reads them."""
+    from asgiref.sync import async_to_sync
+
+    assert response.is_async, "the export must stream under ASGI, not be read whole first"
+
+    async def read() -> list[bytes]:
+        return [chunk async for chunk in response.streaming_content]
+
+    return async_to_sync(read)()
+
+
 def exported(response) -> dict:
     """The JSON document of a streamed export response."""
     assert response.status_code == 200, response.content
-    return json.loads(b"".join(response.streaming_content))
+    return json.loads(b"".join(streamed_chunks(response)))
 
 
 def zip_of(members: dict[str, bytes]) -> bytes:

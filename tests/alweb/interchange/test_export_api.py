@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests.alweb.interchange.conftest import exported
+from tests.alweb.interchange.conftest import exported, streamed_chunks
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_export_of_many_images_streams_in_several_chunks(admin_client, project, 
     )
     label(first, admin_user, [[1, 1, 2]] * 14)
     response = admin_client.get(f"/api/v1/projects/{project.id}/export/?format=coco")
-    chunks = list(response.streaming_content)
+    chunks = streamed_chunks(response)
     assert len(chunks) > 1
     document = json.loads(b"".join(chunks))
     assert len(document["images"]) == 3001

@@ -252,3 +252,35 @@ def test_payload_is_json_with_dates_as_iso_strings(project, admin_user):
         await ws.close()
 
     async_to_sync(scenario)()
+
+
+def test_removing_a_member_closes_their_open_sockets_and_only_theirs(project, annotator_user, admin_user):
+    from alweb.projects.services import membership_set, project_create
+
+    other = project_create(user=admin_user, name="Climbers", preset="lsp14")
+    membership_set(project=other, username=annotator_user.username, role="annotator")
+    removed = browser_socket(project.id, user=annotator_user)
+    elsewhere = browser_socket(other.id, user=annotator_user)
+    staying = browser_socket(project.id, user=admin_user)
+
+    def remove_over_http() -> int:
+        from tests.conftest import token_client
+
+        return token_client(admin_user).delete(f"/api/v1/projects/{project.id}/members/ann/").status_code
+
+    async def scenario():
+        for ws, project_id in ((removed, project.id), (elsewhere, other.id), (staying, project.id)):
+            await connect_member(ws, project_id)
+        assert await sync_to_async(remove_over_http)() == 204
+        closed = await removed.receive_output(TIMEOUT_S)
+        assert closed["type"] == "websocket.close" and closed["code"] == 4403
+        await sync_to_async(publish)(project.id, open=1, leased=0, done=0)
+        assert (await staying.receive_json())["open"] == 1
+        await elsewhere.send_json({"type": "ping"})
+        assert await elsewhere.receive_json() == {"type": "pong"}
+        await staying.close()
+        await elsewhere.close()
+
+    async_to_sync(scenario)()
+    # Signing in again does not reopen it.
+    assert closed_with(project.id, user=annotator_user) == 4403

@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--pool", type=int, default=2000, help="unlabelled images to rank (default 2000)")
-        parser.add_argument("--train", type=int, default=200, help="labelled training images (default 200)")
+        parser.add_argument("--train", type=int, default=1000, help="labelled training images (default 1000)")
         parser.add_argument("--val", type=int, default=100, help="labelled validation images (default 100)")
         parser.add_argument("--seed", type=int, default=0, help="random seed of the generator")
         parser.add_argument("--credentials", type=Path, default=None, help="password file (default var/demo-credentials.json)")
@@ -28,3 +28,8 @@ class Command(BaseCommand):
             f"new users: {users}; new images: {images}; new labels: {report.labels_created}. "
             f"Passwords are in {path}."
         )
+        for username in report.passwords_kept:
+            self.stdout.write(
+                f"The account {username!r} existed already with another password; it was left unchanged, "
+                f"so the password in {path} does not sign in as {username!r}."
+            )
