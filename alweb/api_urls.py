@@ -1,4 +1,5 @@
 """Every REST endpoint lives under /api/v1/."""
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 

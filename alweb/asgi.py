@@ -1,4 +1,5 @@
 """ASGI entry point: Django for HTTP, Channels for the project websockets."""
+
 import os
 
 from django.core.asgi import get_asgi_application

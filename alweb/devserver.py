@@ -5,7 +5,9 @@ uvicorn, a real Celery worker and Celery beat until Ctrl-C or SIGTERM. It superv
 child that dies is started again, and the console says so. On every way out it stops them all
 (and the embedded redis-server when REDIS_URL is not set).
 """
+
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -18,12 +20,28 @@ from typing import NoReturn
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alweb.settings.base")
 
-import django
+import django  # the settings module is chosen above, before Django is imported
+
+# Every import of Django's or the apps' modules below sits inside a function: they may load only
+# after main() has called django.setup().
 
 STOP_TIMEOUT_S = 20
 READY_TIMEOUT_S = 120
-WORKER_COMMAND = ["-m", "celery", "-A", "alweb", "worker", "-Q", "default,gpu",
-                  "--concurrency", "1", "--prefetch-multiplier", "1", "--loglevel", "INFO"]
+WORKER_COMMAND = [
+    "-m",
+    "celery",
+    "-A",
+    "alweb",
+    "worker",
+    "-Q",
+    "default,gpu",
+    "--concurrency",
+    "1",
+    "--prefetch-multiplier",
+    "1",
+    "--loglevel",
+    "INFO",
+]
 BEAT_COMMAND = ["-m", "celery", "-A", "alweb", "beat", "--loglevel", "INFO", "--schedule"]
 # A child that dies is started again; one that dies this often within RESTART_WINDOW_S is given up on.
 MAX_RESTARTS = 5
@@ -63,12 +81,27 @@ def main(argv: list[str] | None = None) -> int:
         children.extend(
             Child(name, command)
             for name, command in (
-                ("the web server", [sys.executable, "-m", "uvicorn", "alweb.asgi:application",
-                                    "--host", args.host, "--port", str(args.port), "--lifespan", "off"]),
+                (
+                    "the web server",
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "alweb.asgi:application",
+                        "--host",
+                        args.host,
+                        "--port",
+                        str(args.port),
+                        "--lifespan",
+                        "off",
+                    ],
+                ),
                 ("the Celery worker", [sys.executable, *WORKER_COMMAND]),
                 # Its own process, not the worker's embedded beat: a beat that dies is then seen and restarted.
-                ("the periodic-task scheduler (beat)", [sys.executable, *BEAT_COMMAND,
-                                                        str(settings.VAR_DIR / "celerybeat-schedule")]),
+                (
+                    "the periodic-task scheduler (beat)",
+                    [sys.executable, *BEAT_COMMAND, str(settings.VAR_DIR / "celerybeat-schedule")],
+                ),
             )
         )
         base_url = f"http://{args.host}:{args.port}/"
@@ -114,8 +147,11 @@ def _start_first_cycle() -> None:
 
     cycle = demo_first_cycle_ensure()
     if cycle is not None:
-        print(f"Started the first active-learning cycle ({cycle.epochs} epochs); its queue is ranked "
-              "in a few minutes. Watch it on the dashboard.", flush=True)
+        print(
+            f"Started the first active-learning cycle ({cycle.epochs} epochs); its queue is ranked "
+            "in a few minutes. Watch it on the dashboard.",
+            flush=True,
+        )
 
 
 class Child:
@@ -234,10 +270,8 @@ def _stop_all(children: list[Child]) -> None:
 
 
 def _signal_group(child: subprocess.Popen, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 if __name__ == "__main__":

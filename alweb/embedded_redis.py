@@ -6,6 +6,8 @@ tell a live owner from one that was killed. Stop it on every exit; on Linux the
 server also receives SIGTERM when its owner dies, and a server left over by an owner
 killed on another system is replaced by the next start.
 """
+
+import contextlib
 import ctypes
 import fcntl
 import importlib.util
@@ -72,13 +74,20 @@ class EmbeddedRedis:
             self._process = subprocess.Popen(
                 [
                     str(redis_server_executable()),
-                    "--unixsocket", str(self.socket),
-                    "--unixsocketperm", "700",
-                    "--port", "0",
-                    "--save", "",
-                    "--appendonly", "no",
-                    "--dir", str(self.dir),
-                    "--logfile", str(self.logfile),
+                    "--unixsocket",
+                    str(self.socket),
+                    "--unixsocketperm",
+                    "700",
+                    "--port",
+                    "0",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.dir),
+                    "--logfile",
+                    str(self.logfile),
                 ],
                 stdin=subprocess.DEVNULL,
                 # Its own session: a Ctrl-C in the terminal must not stop the broker
@@ -117,7 +126,9 @@ class EmbeddedRedis:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.close()
-            raise EmbeddedRedisInUse(f"Another running process already owns the redis-server on {self.socket}.")
+            raise EmbeddedRedisInUse(
+                f"Another running process already owns the redis-server on {self.socket}."
+            ) from None
         self._lock = lock
 
     def _remove_stale(self) -> None:
@@ -127,10 +138,8 @@ class EmbeddedRedis:
             _terminate_pid(pid)
         if self.ping():
             # A server on our socket that no pidfile names: ask it to go.
-            try:
+            with contextlib.suppress(redis.ConnectionError, redis.TimeoutError, OSError):
                 redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).shutdown(nosave=True)
-            except (redis.ConnectionError, redis.TimeoutError, OSError):
-                pass
         self.socket.unlink(missing_ok=True)
         self.pidfile.unlink(missing_ok=True)
 
@@ -174,10 +183,8 @@ def _terminate_pid(pid: int) -> None:
         if not _running(pid):
             return
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _running(pid: int) -> bool:

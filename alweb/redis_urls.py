@@ -4,6 +4,7 @@ The embedded default is a private redis-server on a unix socket, given as
 ``unix:///abs/path/redis.sock``; Celery's redis transport spells that
 ``redis+socket:///abs/path/redis.sock``.
 """
+
 from pathlib import Path
 
 

@@ -10,6 +10,7 @@ the image files, as bench/scoring.py does) and prints the workers' throughput as
 to it: what the queueing, chunking and database writes cost (target >= 0.8). Last, it
 times POST /predict/ through Django's request stack with the model loaded (target < 100 ms).
 """
+
 import argparse
 import os
 import shutil
@@ -70,9 +71,29 @@ def seed(*, pool: int, train: int, val: int):
 
 def start_worker(log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "alweb", "worker", "-B", "-Q", "default,gpu", "--concurrency", "1",
-         "--prefetch-multiplier", "1", "--loglevel", "WARNING", "-s", str(log.parent / "beat-schedule")],
-        cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "alweb",
+            "worker",
+            "-B",
+            "-Q",
+            "default,gpu",
+            "--concurrency",
+            "1",
+            "--prefetch-multiplier",
+            "1",
+            "--loglevel",
+            "WARNING",
+            "-s",
+            str(log.parent / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -88,8 +109,11 @@ def watch_cycle(cycle_id: int, timeout: float) -> dict[str, float]:
         seen.setdefault(cycle.state, time.perf_counter())
         if time.perf_counter() - last_report > 5:
             progress = cycle.progress
-            print(f"  {cycle.state:<9} {progress.get('phase')} epoch {progress.get('epoch')}/{progress.get('epochs')} "
-                  f"step {progress.get('step')}/{progress.get('steps')}", flush=True)
+            print(
+                f"  {cycle.state:<9} {progress.get('phase')} epoch {progress.get('epoch')}/{progress.get('epochs')} "
+                f"step {progress.get('step')}/{progress.get('steps')}",
+                flush=True,
+            )
             last_report = time.perf_counter()
         if cycle.state in ("ready", "failed", "cancelled"):
             if cycle.state != "ready":
@@ -179,8 +203,9 @@ def main() -> None:
         from alweb.cycles.services import cycle_start
 
         started = time.perf_counter()
-        cycle = cycle_start(project=project, strategy="ll_plus_plus", budget=args.budget, epochs=args.epochs,
-                            model_name="hg-tiny")
+        cycle = cycle_start(
+            project=project, strategy="ll_plus_plus", budget=args.budget, epochs=args.epochs, model_name="hg-tiny"
+        )
         seen = watch_cycle(cycle.id, args.timeout)
         rate, scored = in_process_rate(project)
         latency = predict_latency(project)
@@ -198,13 +223,18 @@ def main() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def report(started: float, seen: dict[str, float], *, pool: int, in_process: float, epochs: int,
-           latency: list[float]) -> None:
-    phases = [("queued -> training", started, seen["training"]),
-              ("training", seen["training"], seen["scoring"]),
-              ("scoring", seen["scoring"], seen.get("selecting", seen["ready"])),
-              ("selecting", seen.get("selecting", seen["ready"]), seen["ready"])]
-    print(f"\none cycle, hg-tiny, {epochs} epochs, pool {pool} (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+def report(
+    started: float, seen: dict[str, float], *, pool: int, in_process: float, epochs: int, latency: list[float]
+) -> None:
+    phases = [
+        ("queued -> training", started, seen["training"]),
+        ("training", seen["training"], seen["scoring"]),
+        ("scoring", seen["scoring"], seen.get("selecting", seen["ready"])),
+        ("selecting", seen.get("selecting", seen["ready"]), seen["ready"]),
+    ]
+    print(
+        f"\none cycle, hg-tiny, {epochs} epochs, pool {pool} (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
     for name, begin, end in phases:
         print(f"  {name:<20} {end - begin:8.1f} s")
     print(f"  {'total':<20} {seen['ready'] - started:8.1f} s")
@@ -216,8 +246,10 @@ def report(started: float, seen: dict[str, float], *, pool: int, in_process: flo
     print(f"ratio                        {ratio:8.2f}   (target >= 0.8: {'PASS' if ratio >= 0.8 else 'FAIL'})")
     ordered = sorted(latency)
     p50, p95 = ordered[len(ordered) // 2] * 1000, ordered[int(len(ordered) * 0.95)] * 1000
-    print(f"\nPOST /predict/ (hg-tiny, model loaded)  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
-          f"   (target p50 < 100 ms: {'PASS' if p50 < 100 else 'FAIL'})")
+    print(
+        f"\nPOST /predict/ (hg-tiny, model loaded)  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
+        f"   (target p50 < 100 ms: {'PASS' if p50 < 100 else 'FAIL'})"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ archives, then inserts 100,000 image rows and times the pool listing and the cou
 Reads are also timed in this process (Django's test client on the same database, no
 server, no socket), which separates the endpoints' own cost from the server's.
 """
+
 import argparse
 import base64
 import hashlib
@@ -174,8 +175,13 @@ def insert_rows(project, count: int) -> None:
     for start in range(0, count, 5000):
         Image.objects.bulk_create(
             Image(
-                project=project, name=f"{i:06d}.jpg", file=f"images/{project.pk}/{i:06d}.jpg",
-                sha256=hashlib.sha256(str(i).encode()).hexdigest(), content_type="image/jpeg", width=640, height=480,
+                project=project,
+                name=f"{i:06d}.jpg",
+                file=f"images/{project.pk}/{i:06d}.jpg",
+                sha256=hashlib.sha256(str(i).encode()).hexdigest(),
+                content_type="image/jpeg",
+                width=640,
+                height=480,
                 state=rnd.choices(["unlabelled", "queued", "labelled"], [8, 1, 1])[0],
                 split=rnd.choices(["pool", "train", "val"], [18, 1, 1])[0],
             )
@@ -285,17 +291,25 @@ def ingest_rows(args, base: str, token: str, images: list[bytes], projects: list
     Besides the rate, the server's CPU time per image: what the machine's load does not change.
     """
     batches = [
-        [("files", (f"{i:06d}.jpg", images[i], "image/jpeg")) for i in range(start, min(start + args.batch, len(images)))]
+        [
+            ("files", (f"{i:06d}.jpg", images[i], "image/jpeg"))
+            for i in range(start, min(start + args.batch, len(images)))
+        ]
         for start in range(0, len(images), args.batch)
     ]
-    zips = [[("files", (f"shoot-{i}.zip", data, "application/zip"))] for i, data in enumerate(zip_archives(images, args.zip_members))]
+    zips = [
+        [("files", (f"shoot-{i}.zip", data, "application/zip"))]
+        for i, data in enumerate(zip_archives(images, args.zip_members))
+    ]
     rows = []
     for label, requests_files, project in (
         (f"ingest multipart, {args.batch}/request", batches, projects[0]),
         (f"ingest zip, {args.zip_members}/archive", zips, projects[1]),
     ):
         cpu = group_cpu_seconds(server_pgid)
-        seconds, created = upload_all(token, f"{base}/api/v1/projects/{project.pk}/images/", requests_files, args.clients)
+        seconds, created = upload_all(
+            token, f"{base}/api/v1/projects/{project.pk}/images/", requests_files, args.clients
+        )
         cpu_ms = (group_cpu_seconds(server_pgid) - cpu) / len(images) * 1000
         assert created == len(images), f"{created} of {len(images)} created"
         rate = len(images) / seconds
@@ -329,8 +343,10 @@ def read_rows(args, base: str, session: requests.Session, project) -> list[tuple
 
 def print_table(args, rows: list[tuple]) -> None:
     pool = f"{args.pool} pooled connections each" if args.pool else "no connection pool"
-    print(f"\n{args.images:,} images per mode, {args.rows:,} rows, {args.workers} uvicorn workers ({pool}), "
-          f"{args.clients} concurrent clients, {args.repeats} timed requests per endpoint (PASS on the HTTP median)")
+    print(
+        f"\n{args.images:,} images per mode, {args.rows:,} rows, {args.workers} uvicorn workers ({pool}), "
+        f"{args.clients} concurrent clients, {args.repeats} timed requests per endpoint (PASS on the HTTP median)"
+    )
     for name, value, target, passed in rows:
         if target == "":
             print(f"  {name}: {value}")

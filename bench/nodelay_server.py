@@ -8,6 +8,7 @@ for the client's delayed ACK (Kludex/uvicorn#3149; measured here: a listing page
 instead of 25). A socket made with IPPROTO_TCP avoids that; everything else is uvicorn's own
 supervisor. `uvicorn --workers 1`, as the Dockerfile runs it, is unaffected.
 """
+
 import argparse
 import socket
 
@@ -17,8 +18,13 @@ from uvicorn.supervisors import Multiprocess
 
 def serve(*, port: int, workers: int) -> None:
     config = uvicorn.Config(
-        "alweb.asgi:application", host="127.0.0.1", port=port, workers=workers,
-        lifespan="off", access_log=False, log_level="warning",
+        "alweb.asgi:application",
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

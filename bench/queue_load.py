@@ -9,8 +9,6 @@ release; two clients' intervals on one image that overlap are a double assignmen
     python -m bench.queue_load
     python -m bench.queue_load --seconds 10 --sizes 10000,100000
 """
-import sys
-from pathlib import Path
 
 import argparse
 import collections
@@ -21,8 +19,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import psycopg
@@ -46,7 +46,9 @@ def parse_args():
     parser.add_argument("--clients", type=int, default=8, help="concurrent annotators, one process each")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--pool", type=int, default=8, help="database connections pooled per worker; 0: none")
-    parser.add_argument("--sizes", default="10000,1000000", help="queued images, comma-separated; the first is the baseline")
+    parser.add_argument(
+        "--sizes", default="10000,1000000", help="queued images, comma-separated; the first is the baseline"
+    )
     return parser.parse_args()
 
 
@@ -97,13 +99,20 @@ def pool_load(*, project_id: int, cycle_id: int, size: int) -> float:
         cursor.execute("TRUNCATE images_image CASCADE")  # the queue's tables reference it
         # The pool is cloned from this row, so that the load keeps working when Image gains columns.
         Image.objects.create(
-            project_id=project_id, name="template.png", file="images/template.png", sha256="t" * 64,
-            content_type="image/png", width=640, height=480,
+            project_id=project_id,
+            name="template.png",
+            file="images/template.png",
+            sha256="t" * 64,
+            content_type="image/png",
+            width=640,
+            height=480,
         )
         columns = [f.column for f in Image._meta.concrete_fields if not f.primary_key]
         overrides = {
-            "name": "'img' || g || '.png'", "file": "'images/bench/' || g || '.png'",
-            "sha256": "lpad(to_hex(g), 64, '0')", "state": "'queued'",
+            "name": "'img' || g || '.png'",
+            "file": "'images/bench/' || g || '.png'",
+            "sha256": "lpad(to_hex(g), 64, '0')",
+            "state": "'queued'",
         }
         select = ", ".join(overrides.get(column, f"t.{column}") for column in columns)
         recreate = secondary_indexes_drop(cursor, ["images_image", "queue_queueentry"])
@@ -156,10 +165,13 @@ def secondary_indexes_drop(cursor, tables: list[str]) -> list[str]:
 
 
 def server_start(*, port: int, workers: int, env: dict, log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "wb")
     command = nodelay_server.command(python=sys.executable, port=port, workers=workers)
-    # Its own session, so that Ctrl-C reaches it only through our cleanup, workers included.
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # Its own session, so that Ctrl-C reaches it only through our cleanup, workers included. The
+    # child keeps its own copy of the log's descriptor, so ours can close at once.
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def server_wait(*, base: str, token: str, server: subprocess.Popen, log_path: Path) -> None:
@@ -223,7 +235,9 @@ def annotator(base: str, project_id: int, token: str, warmup_until: float, stop_
 
 def double_assignments(per_client: list[list[tuple]]) -> int:
     """Pairs of overlapping holds of one image by two clients (each hold: response .. release sent)."""
-    holds = sorted((image, start, end, client) for client, leases in enumerate(per_client) for image, start, end in leases)
+    holds = sorted(
+        (image, start, end, client) for client, leases in enumerate(per_client) for image, start, end in leases
+    )
     doubles, current, latest_end, latest_client = 0, None, 0.0, None
     for image, start, end, client in holds:
         if image != current:
@@ -286,7 +300,9 @@ def report(sizes: list[int], rows: list[dict], loads: list[float], explain_ok: b
     def verdict(ok: bool) -> str:
         return "PASS" if ok else "FAIL"
 
-    print(f"\n{'queued':>10} {'load s':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'next p99':>9} {'doubles':>8} {'errors':>7}  p99<{TARGET_P99_MS:g}ms")
+    print(
+        f"\n{'queued':>10} {'load s':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'next p99':>9} {'doubles':>8} {'errors':>7}  p99<{TARGET_P99_MS:g}ms"
+    )
     for size, row, load in zip(sizes, rows, loads):
         print(
             f"{size:>10,} {load:>7.1f} {row['requests_per_s']:>7.0f} {row['p50_ms']:>7.1f} {row['p99_ms']:>7.1f} "
@@ -294,7 +310,9 @@ def report(sizes: list[int], rows: list[dict], loads: list[float], explain_ok: b
         )
     if len(rows) > 1:
         ratio = rows[-1]["p99_ms"] / rows[0]["p99_ms"]
-        print(f"p99({sizes[-1]:,}) / p99({sizes[0]:,}) = {ratio:.2f}  (target <= {TARGET_P99_RATIO})  {verdict(ratio <= TARGET_P99_RATIO)}")
+        print(
+            f"p99({sizes[-1]:,}) / p99({sizes[0]:,}) = {ratio:.2f}  (target <= {TARGET_P99_RATIO})  {verdict(ratio <= TARGET_P99_RATIO)}"
+        )
     doubles = sum(row["doubles"] for row in rows)
     print(f"double assignments: {doubles}  (target 0)  {verdict(doubles == 0)}")
     print(f"queue/next walks the open-rank partial index at {sizes[-1]:,}: {verdict(explain_ok)}")
@@ -311,8 +329,11 @@ def main() -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     var_dir = Path(tempfile.mkdtemp(prefix="alweb-bench-queue-"))
     env = {
-        **os.environ, "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}", "DJANGO_SETTINGS_MODULE": "alweb.settings.base",
-        "ALWEB_VAR_DIR": str(var_dir), "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4"),
+        **os.environ,
+        "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
+        "DJANGO_SETTINGS_MODULE": "alweb.settings.base",
+        "ALWEB_VAR_DIR": str(var_dir),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4"),
         "LOG_LEVEL": "WARNING",
         # A private run, not a deployment.
         "SECRET_KEY": os.environ.get("SECRET_KEY", "insecure-key-for-benchmarks-only"),
@@ -332,14 +353,18 @@ def main() -> None:
         server_env = {**env, "DATABASE_POOL_SIZE": str(args.pool or "")}
         server = server_start(port=port, workers=args.workers, env=server_env, log_path=var_dir / "uvicorn.log")
         server_wait(base=base, token=tokens[0], server=server, log_path=var_dir / "uvicorn.log")
-        print(f"uvicorn, {args.workers} worker processes, {args.pool or 'no'} pooled connections each, on {base}; "
-              f"{args.clients} clients; {args.seconds:g} s per size")
+        print(
+            f"uvicorn, {args.workers} worker processes, {args.pool or 'no'} pooled connections each, on {base}; "
+            f"{args.clients} clients; {args.seconds:g} s per size"
+        )
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         rows, loads = [], []
         for size in sizes:
             loads.append(pool_load(project_id=project_id, cycle_id=cycle_id, size=size))
             print(f"{size:,} queued images loaded in {loads[-1]:.1f} s; running ...", flush=True)
-            rows.append(run_size(base=base, project_id=project_id, tokens=tokens, seconds=args.seconds, warmup=args.warmup))
+            rows.append(
+                run_size(base=base, project_id=project_id, tokens=tokens, seconds=args.seconds, warmup=args.warmup)
+            )
             print(f"  statuses: {rows[-1]['statuses']}", *rows[-1]["error_samples"], sep="\n  ", flush=True)
         plans = explain_next(project_id=project_id, user_id=user_ids[0])
         print(f"\nEXPLAIN ANALYZE of queue/next at {sizes[-1]:,} (the held-lease check, then the claim):\n{plans}")

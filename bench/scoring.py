@@ -6,6 +6,7 @@ medians, so a noisy shared machine slows them alike.
     python -m bench.scoring                                   # hg-tiny on CPU
     python -m bench.scoring --model hg-paper --device cuda --bf16
 """
+
 import argparse
 import contextlib
 import statistics
@@ -126,34 +127,40 @@ def main() -> None:
             "score_png": lambda: score_pool(model, files["png"], device=device, batch_size=args.batch_size),
             "score_jpg": lambda: score_pool(model, files["jpg"], device=device, batch_size=args.batch_size),
         }
-        for task in tasks.values():   # warm-up: allocator, cudnn autotune, page cache
+        for task in tasks.values():  # warm-up: allocator, cudnn autotune, page cache
             task()
         times: dict[str, list[float]] = {name: [] for name in tasks}
         order = list(tasks.items())
         for rep in range(args.reps):
             # Rotate the order: score_pool's decode threads wind down after it returns, and
             # whichever task always came next would pay for them.
-            for name, task in order[rep % len(order):] + order[:rep % len(order)]:
+            for name, task in order[rep % len(order) :] + order[: rep % len(order)]:
                 times[name].append(timed(task, device))
 
     median = {name: statistics.median(t) for name, t in times.items()}
     forward_ips = batches * args.batch_size / median["forward"]
     mc_ips = args.batch_size / median["mc_dropout"]
-    print(f"model {args.model} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters), "
-          f"input {size}x{size}, device {device}, bf16 {args.bf16}, batch {args.batch_size}, "
-          f"torch threads {torch.get_num_threads()}, medians of {args.reps} interleaved repetitions")
+    print(
+        f"model {args.model} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters), "
+        f"input {size}x{size}, device {device}, bf16 {args.bf16}, batch {args.batch_size}, "
+        f"torch threads {torch.get_num_threads()}, medians of {args.reps} interleaved repetitions"
+    )
     print(f"FLOPs per image:                {flops / 1e9:.3f} GFLOP (loss head {head_flops / 1e6:.3f} MFLOP)")
     print(f"forward only (tensors, + head):  {forward_ips:8.1f} images/s")
     for fmt in ("png", "jpg"):
         ips = args.images / median[f"score_{fmt}"]
-        print(f"score_pool from {fmt.upper()} files:    {ips:8.1f} images/s   ratio to forward {ips / forward_ips:.2f} "
-              f"(target >= 0.75)")
+        print(
+            f"score_pool from {fmt.upper()} files:    {ips:8.1f} images/s   ratio to forward {ips / forward_ips:.2f} "
+            f"(target >= 0.75)"
+        )
     # The head alone against the network without it: a difference of two whole forwards would
     # drown a cost this small in the machine's noise (runs here vary by +-15%).
     overhead = median["head_only"] / median["forward_no_head"]
     print(f"loss head overhead:             {100 * overhead:+.2f}% of plain inference (target <= 5%)")
-    print(f"{args.mc_passes}-pass MC-dropout scoring:     {mc_ips:8.1f} images/s   "
-          f"{forward_ips / mc_ips:.1f}x the cost of one pass with the loss head")
+    print(
+        f"{args.mc_passes}-pass MC-dropout scoring:     {mc_ips:8.1f} images/s   "
+        f"{forward_ips / mc_ips:.1f}x the cost of one pass with the loss head"
+    )
 
 
 if __name__ == "__main__":

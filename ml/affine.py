@@ -1,4 +1,5 @@
 """2x3 affine maps between pixel frames (pixel centres at integer coordinates)."""
+
 import numpy as np
 from PIL import Image
 

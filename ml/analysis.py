@@ -5,6 +5,7 @@ pair with iid losses X, Y the paper asks how often they are within delta of each
 other, and what LL++'s expected gradient offset E[X / (2X + delta) | Y - X = delta] is.
 Both quantities depend on delta / theta only, so the integrals run on Gamma(k, 1).
 """
+
 import math
 
 import numpy as np
@@ -85,6 +86,7 @@ def _conditional_expectation_small_k(g, d: float, k: float) -> float:
     With t = x^k, x^(k-1) dx = dt / k, so the integrand becomes the bounded
     (t^(1/k) + d)^(k-1) exp(-2 t^(1/k)).
     """
+
     def density(t: float) -> float:
         x = t ** (1.0 / k)
         return (x + d) ** (k - 1.0) * math.exp(-2.0 * x)

@@ -1,4 +1,5 @@
 """Random scale, rotation and horizontal flip as one affine map applied to image and keypoints."""
+
 import math
 from dataclasses import dataclass
 
@@ -11,9 +12,9 @@ from ml.skeletons import Skeleton
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    scale: float = 0.25          # zoom factor drawn from [1 - scale, 1 + scale]
-    rotation: float = 30.0       # degrees, drawn from [-rotation, rotation]
-    flip: float = 0.5            # probability of a horizontal flip
+    scale: float = 0.25  # zoom factor drawn from [1 - scale, 1 + scale]
+    rotation: float = 30.0  # degrees, drawn from [-rotation, rotation]
+    flip: float = 0.5  # probability of a horizontal flip
 
 
 def random_affine(size: int, config: AugmentConfig) -> tuple[np.ndarray, bool]:
@@ -35,8 +36,9 @@ def random_affine(size: int, config: AugmentConfig) -> tuple[np.ndarray, bool]:
     return matrix, flipped
 
 
-def augment(image: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray, *, skeleton: Skeleton,
-            config: AugmentConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def augment(
+    image: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray, *, skeleton: Skeleton, config: AugmentConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Apply one random affine to image [S,S,3] uint8 and keypoints [K,2] (input pixels), visibility [K].
 
     Returns the warped image, keypoints, visibility and the [2,3] map that was applied. A flip swaps

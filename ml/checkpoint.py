@@ -1,14 +1,15 @@
 """Atomic checkpoints to paths or file-like objects, and the RNG state that makes resume exact."""
+
 import os
 import random
 import tempfile
 from pathlib import Path
-from typing import Any, BinaryIO, Optional, Union
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
 
-CheckpointTarget = Union[str, os.PathLike, BinaryIO]
+CheckpointTarget = str | os.PathLike | BinaryIO
 
 
 def save_checkpoint(state: dict[str, Any], target: CheckpointTarget) -> None:
@@ -32,7 +33,7 @@ def save_checkpoint(state: dict[str, Any], target: CheckpointTarget) -> None:
         raise
 
 
-def load_checkpoint(source: CheckpointTarget, *, map_location: Union[str, torch.device] = "cpu") -> dict[str, Any]:
+def load_checkpoint(source: CheckpointTarget, *, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Read a checkpoint from a path or readable file-like object. weights_only: a checkpoint is data,
     so loading one from storage cannot run code."""
     if hasattr(source, "seek"):
@@ -55,7 +56,7 @@ def capture_rng(loader_generator: torch.Generator, device: torch.device) -> dict
     return state
 
 
-def restore_rng(state: dict[str, Any], loader_generator: torch.Generator, device: Optional[torch.device]) -> None:
+def restore_rng(state: dict[str, Any], loader_generator: torch.Generator, device: torch.device | None) -> None:
     """Inverse of capture_rng."""
     torch.set_rng_state(state["torch"])
     kind, keys, pos, has_gauss, cached = state["numpy"]

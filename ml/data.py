@@ -1,6 +1,6 @@
 """KeypointDataset: letterboxed, normalised, optionally augmented images with heatmap targets."""
+
 from collections.abc import Sequence
-from typing import Optional, Union
 
 import numpy as np
 import torch
@@ -28,10 +28,20 @@ class KeypointDataset(Dataset):
     index int64.
     """
 
-    def __init__(self, images: Union[np.ndarray, Sequence[ImageSource]], keypoints, visibility, *,
-                 skeleton: Skeleton, input_size: int, heatmap_size: Optional[int] = None, train: bool = False,
-                 augment_config: Optional[AugmentConfig] = None, sigma: float = DEFAULT_SIGMA,
-                 peak: float = DEFAULT_PEAK):
+    def __init__(
+        self,
+        images: np.ndarray | Sequence[ImageSource],
+        keypoints,
+        visibility,
+        *,
+        skeleton: Skeleton,
+        input_size: int,
+        heatmap_size: int | None = None,
+        train: bool = False,
+        augment_config: AugmentConfig | None = None,
+        sigma: float = DEFAULT_SIGMA,
+        peak: float = DEFAULT_PEAK,
+    ):
         self.images = images
         self.keypoints = np.asarray(keypoints, dtype=np.float64)
         self.visibility = np.asarray(visibility, dtype=np.int64)
@@ -56,10 +66,17 @@ class KeypointDataset(Dataset):
         visibility = self.visibility[index]
         if self.train:
             image, keypoints, visibility, matrix = augment(
-                image, keypoints, visibility, skeleton=self.skeleton, config=self.augment_config)
+                image, keypoints, visibility, skeleton=self.skeleton, config=self.augment_config
+            )
             transform = compose(matrix, transform)
-        heatmaps, weight = make_heatmaps(keypoints, visibility, input_size=self.input_size,
-                                         heatmap_size=self.heatmap_size, sigma=self.sigma, peak=self.peak)
+        heatmaps, weight = make_heatmaps(
+            keypoints,
+            visibility,
+            input_size=self.input_size,
+            heatmap_size=self.heatmap_size,
+            sigma=self.sigma,
+            peak=self.peak,
+        )
         return {
             "image": to_input(image),
             "heatmaps": heatmaps,

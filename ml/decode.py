@@ -1,4 +1,5 @@
 """Heatmaps -> keypoints: argmax, sub-pixel Taylor refinement, and the map back to original pixels."""
+
 import torch
 import torch.nn.functional as F
 
@@ -21,7 +22,7 @@ def decode_heatmaps(heatmaps: torch.Tensor, *, scale_to_input: float) -> tuple[t
     DARK); where the local Hessian is not negative definite (flat or noisy maps) it falls back
     to the Simple Baselines quarter-pixel shift toward the higher neighbour.
     """
-    b, k, h, w = heatmaps.shape
+    _b, _k, h, w = heatmaps.shape
     hm = heatmaps.detach().float()
     maxvals, idx = hm.flatten(2).max(dim=2)
     ix, iy = idx % w, idx // w

@@ -1,7 +1,7 @@
 """Score a labelled dataset: the pool scores plus each image's true heatmap loss."""
+
 import collections
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 import torch
@@ -16,11 +16,12 @@ from ml.score import PoolScores, summarise_output
 
 @dataclass
 class Evaluation(PoolScores):
-    true_loss: np.ndarray         # [N] per_image_heatmap_loss against the ground truth
+    true_loss: np.ndarray  # [N] per_image_heatmap_loss against the ground truth
 
 
-def evaluate(model: PoseModel, dataset: KeypointDataset, *, device: Union[str, torch.device],
-             batch_size: int = 64) -> Evaluation:
+def evaluate(
+    model: PoseModel, dataset: KeypointDataset, *, device: str | torch.device, batch_size: int = 64
+) -> Evaluation:
     """Run the model (eval mode, no augmentation) over a labelled dataset; keypoints in original pixels."""
     if len(dataset) == 0:
         raise ValueError("evaluate needs at least one image")

@@ -1,4 +1,5 @@
 """The numeric precision of the library's forward passes: bf16 autocast on CUDA, float32 elsewhere."""
+
 import contextlib
 
 import torch

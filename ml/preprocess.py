@@ -1,13 +1,14 @@
 """Image loading, letterbox to the square network input, and pixel normalisation."""
+
 import io
 import os
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-ImageSource = Union[str, os.PathLike, BinaryIO, np.ndarray]
+ImageSource = str | os.PathLike | BinaryIO | np.ndarray
 
 # ImageNet statistics: the usual choice for hourglass inputs, and harmless when training from scratch.
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255.0
@@ -45,7 +46,7 @@ def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     ox, oy = (size - new_w) // 2, (size - new_h) // 2
     resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.BILINEAR))
     out = np.zeros((size, size, 3), dtype=np.uint8)
-    out[oy:oy + new_h, ox:ox + new_w] = resized
+    out[oy : oy + new_h, ox : ox + new_w] = resized
     transform = np.array([[sx, 0.0, 0.5 * sx - 0.5 + ox], [0.0, sy, 0.5 * sy - 0.5 + oy]])
     return out, transform
 

@@ -1,10 +1,10 @@
 """Score an unlabelled pool: predicted loss, keypoints, confidence, features and heatmap entropy."""
+
 import collections
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Optional, Union
 
 import numpy as np
 import torch
@@ -22,11 +22,11 @@ DECODE_THREADS = 2
 
 @dataclass
 class PoolScores:
-    predicted_loss: np.ndarray    # [N] head output; higher = the model expects to be more wrong
-    keypoints: np.ndarray         # [N,K,2] x, y in original image pixels
-    confidence: np.ndarray        # [N,K] heatmap maximum / target peak, clipped to [0, 1]
-    features: np.ndarray          # [N,D] pooled last-stack features (coreset)
-    heatmap_entropy: np.ndarray   # [N] multi-peak entropy of the last stack's heatmaps
+    predicted_loss: np.ndarray  # [N] head output; higher = the model expects to be more wrong
+    keypoints: np.ndarray  # [N,K,2] x, y in original image pixels
+    confidence: np.ndarray  # [N,K] heatmap maximum / target peak, clipped to [0, 1]
+    features: np.ndarray  # [N,D] pooled last-stack features (coreset)
+    heatmap_entropy: np.ndarray  # [N] multi-peak entropy of the last stack's heatmaps
 
 
 def summarise_output(output: PoseOutput, transform: torch.Tensor, *, stride: float) -> dict[str, torch.Tensor]:
@@ -55,8 +55,9 @@ def _prepare(index: int, source: ImageSource, input_size: int) -> tuple[torch.Te
     return to_input(pixels), torch.from_numpy(transform)
 
 
-def _batches(images: Iterable[ImageSource], input_size: int, batch_size: int
-             ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def _batches(
+    images: Iterable[ImageSource], input_size: int, batch_size: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Stream ([B,3,S,S], [B,2,3]) batches in input order, decoding at most two batches ahead."""
     with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
         pending: collections.deque = collections.deque()
@@ -70,9 +71,15 @@ def _batches(images: Iterable[ImageSource], input_size: int, batch_size: int
             yield torch.stack([b[0] for b in batch]), torch.stack([b[1] for b in batch])
 
 
-def score_pool(model: PoseModel, images: Iterable[ImageSource], *, device: Union[str, torch.device],
-               batch_size: int = 32, input_size: Optional[int] = None,
-               progress: Optional[Callable[[int], None]] = None) -> PoolScores:
+def score_pool(
+    model: PoseModel,
+    images: Iterable[ImageSource],
+    *,
+    device: str | torch.device,
+    batch_size: int = 32,
+    input_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> PoolScores:
     """Score any number of images (paths, file-like objects or HxWx3 uint8 arrays, any sizes).
 
     Images are decoded lazily and streamed in batches; only the per-image scores are kept.
@@ -96,6 +103,11 @@ def score_pool(model: PoseModel, images: Iterable[ImageSource], *, device: Union
                 progress(done)
     if not done:
         k, d = model.config.num_keypoints, model.config.channels
-        return PoolScores(np.zeros(0, np.float32), np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32),
-                          np.zeros((0, d), np.float32), np.zeros(0, np.float32))
+        return PoolScores(
+            np.zeros(0, np.float32),
+            np.zeros((0, k, 2), np.float32),
+            np.zeros((0, k), np.float32),
+            np.zeros((0, d), np.float32),
+            np.zeros(0, np.float32),
+        )
     return PoolScores(**{name: torch.cat(values).numpy() for name, values in parts.items()})

@@ -13,6 +13,7 @@ size - 0.5). Visibility follows COCO: 2 visible, 1 hidden under an occluder (sti
 labelled), 0 outside the image. Truncated joints keep their true coordinates
 (possibly negative or >= size); only v = 0 marks them, so mask by visibility.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -25,9 +26,7 @@ from ml.skeletons import LSP14
 _UPPER_ARM, _FOREARM, _THIGH, _SHIN, _HEAD = 0.6, 0.55, 0.85, 0.8, 0.54
 _WIDTH = {"upper_arm": 0.17, "forearm": 0.14, "thigh": 0.24, "shin": 0.19, "neck": 0.14}
 _SHOULDER_HALF_WIDTH, _HIP_HALF_WIDTH, _HEAD_RADIUS = 0.38, 0.2, 0.24
-_SKIN_TONES = np.array(
-    [[255, 219, 172], [241, 194, 125], [224, 172, 105], [198, 134, 66], [141, 85, 36], [90, 56, 37]]
-)
+_SKIN_TONES = np.array([[255, 219, 172], [241, 194, 125], [224, 172, 105], [198, 134, 66], [141, 85, 36], [90, 56, 37]])
 _LIMB_JOINTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 _J = {name: i for i, name in enumerate(LSP14.keypoints)}
 
@@ -158,7 +157,7 @@ def _shaded_segment(draw: ImageDraw.ImageDraw, a, b, colour: np.ndarray, width: 
     for scale, shade in ((1.0, 0.55), (0.6, 1.0)):
         w = max(1.0, width * scale)
         fill = _rgb(colour * shade)
-        draw.line([tuple(a), tuple(b)], fill=fill, width=int(round(w)))
+        draw.line([tuple(a), tuple(b)], fill=fill, width=round(w))
         _disc(draw, a, w / 2, fill)
         _disc(draw, b, w / 2, fill)
 
@@ -207,7 +206,7 @@ def _gradient(rng: np.random.Generator, *, cells: int) -> np.ndarray:
 def _stripes(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int) -> None:
     """Parallel bands of one colour across the whole image at a random angle and period."""
     period = rng.uniform(size / 40, size / 4)
-    width = max(1, int(round(period * rng.uniform(0.2, 0.8))))
+    width = max(1, round(period * rng.uniform(0.2, 0.8)))
     angle = rng.uniform(0, math.pi)
     normal = np.array([math.cos(angle), math.sin(angle)])
     along = np.array([-normal[1], normal[0]])

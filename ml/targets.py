@@ -1,4 +1,5 @@
 """Gaussian heatmap targets (peak 30, sigma 1.75 heatmap pixels, as the LearningLoss++ authors)."""
+
 import numpy as np
 import torch
 
@@ -12,8 +13,15 @@ def input_to_heatmap(points: np.ndarray, *, input_size: int, heatmap_size: int) 
     return (np.asarray(points, dtype=np.float64) + 0.5) * (heatmap_size / input_size) - 0.5
 
 
-def make_heatmaps(keypoints, visibility, *, input_size: int, heatmap_size: int,
-                  sigma: float = DEFAULT_SIGMA, peak: float = DEFAULT_PEAK) -> tuple[torch.Tensor, torch.Tensor]:
+def make_heatmaps(
+    keypoints,
+    visibility,
+    *,
+    input_size: int,
+    heatmap_size: int,
+    sigma: float = DEFAULT_SIGMA,
+    peak: float = DEFAULT_PEAK,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Render one image's targets.
 
     keypoints [K,2] in input pixels, visibility [K] (COCO: 2 visible, 1 occluded, 0 unlabelled).
@@ -26,7 +34,7 @@ def make_heatmaps(keypoints, visibility, *, input_size: int, heatmap_size: int,
     weight = ((vis > 0) & inside).astype(np.float32)
     grid = np.arange(heatmap_size, dtype=np.float64)
     kp = np.where(weight[:, None] > 0, kp, 0.0)
-    gx = np.exp(-((grid[None, :] - kp[:, :1]) ** 2) / (2 * sigma ** 2))
-    gy = np.exp(-((grid[None, :] - kp[:, 1:]) ** 2) / (2 * sigma ** 2))
+    gx = np.exp(-((grid[None, :] - kp[:, :1]) ** 2) / (2 * sigma**2))
+    gy = np.exp(-((grid[None, :] - kp[:, 1:]) ** 2) / (2 * sigma**2))
     heatmaps = peak * gy[:, :, None] * gx[:, None, :] * weight[:, None, None]
     return torch.from_numpy(heatmaps.astype(np.float32)), torch.from_numpy(weight)

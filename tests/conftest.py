@@ -1,4 +1,5 @@
 """Fixtures shared by the whole suite (users in every role, a project, API clients) and its `live` marker."""
+
 import pytest
 import torch
 

@@ -3,6 +3,8 @@
 They import alweb.settings.test like the tests do, with the test database, media folder and
 broker passed down, so they see exactly what the test writes.
 """
+
+import contextlib
 import os
 import signal
 import socket
@@ -60,18 +62,18 @@ class ManagedProcess:
 
     def spawn(self, command: list[str], env: dict[str, str]) -> None:
         self.starts += 1
-        log = open(self.log_dir / f"{self.name}-{self.starts}.log", "w")
-        self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        # The child keeps its own copy of the log's descriptor; ours can close at once.
+        with open(self.log_dir / f"{self.name}-{self.starts}.log", "w") as log:
+            self.process = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the process group (main process and children), then reap it."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, sig)
-        except ProcessLookupError:
-            pass
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -92,9 +94,27 @@ class WorkerProcess(ManagedProcess):
 
     def start(self) -> None:
         self.spawn(
-            [sys.executable, "-m", "celery", "-A", "alweb", "worker", "-B", "-Q", "default,gpu",
-             "--concurrency", "1", "--prefetch-multiplier", "1", "--loglevel", "INFO",
-             "-s", str(self.log_dir / "beat-schedule"), "-n", f"test-{self.starts + 1}@%h"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "alweb",
+                "worker",
+                "-B",
+                "-Q",
+                "default,gpu",
+                "--concurrency",
+                "1",
+                "--prefetch-multiplier",
+                "1",
+                "--loglevel",
+                "INFO",
+                "-s",
+                str(self.log_dir / "beat-schedule"),
+                "-n",
+                f"test-{self.starts + 1}@%h",
+            ],
             process_env(),
         )
 
@@ -113,8 +133,21 @@ class WebServerProcess(ManagedProcess):
 
     def start(self) -> None:
         env = process_env(CSRF_TRUSTED_ORIGINS=self.url, ALLOWED_HOSTS="127.0.0.1,localhost", **self.env)
-        self.spawn([sys.executable, "-m", "uvicorn", "alweb.asgi:application", "--host", "127.0.0.1",
-                     "--port", str(self.port), "--log-level", "warning"], env)
+        self.spawn(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "alweb.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env,
+        )
         wait_for(self._answers, timeout=60, worker=self)
 
     def _answers(self) -> bool:

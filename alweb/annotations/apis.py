@@ -1,4 +1,5 @@
 """Thin REST views for an image's label and its history."""
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
@@ -39,7 +40,9 @@ class AnnotationApi(APIView):
         request=InputSerializer,
         parameters=[
             OpenApiParameter(
-                "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
                 description="The ETag you read; needed to replace an existing label.",
             )
         ],

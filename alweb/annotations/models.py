@@ -1,4 +1,5 @@
 """Keypoint labels; every edit keeps the previous version as a revision."""
+
 from django.conf import settings
 from django.db import models
 
@@ -14,12 +15,12 @@ class Annotation(models.Model):
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return f"label of image {self.image_id}, version {self.version}"
+
     @property
     def etag(self) -> str:
         return f'"{self.image_id}-{self.version}"'
-
-    def __str__(self) -> str:
-        return f"label of image {self.image_id}, version {self.version}"
 
 
 class AnnotationRevision(models.Model):

@@ -1,4 +1,5 @@
 """Everything that writes labels."""
+
 from django.db import transaction
 
 from alweb.annotations.models import Annotation, AnnotationRevision

@@ -1,4 +1,5 @@
 """Checks that a label fits its project's skeleton and its image."""
+
 import math
 
 from alweb.errors import InvalidInput

@@ -3,6 +3,7 @@
 Exit status: 0 when everything went through, 1 when some files were rejected or failed,
 2 when the command could not run (bad token, unknown project, server unreachable), 130 on Ctrl-C.
 """
+
 import argparse
 import os
 import sys
@@ -21,12 +22,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--url", default=os.environ.get("ALWEB_URL"), help="server address, e.g. https://al.example.org (or ALWEB_URL)")
+    common.add_argument(
+        "--url", default=os.environ.get("ALWEB_URL"), help="server address, e.g. https://al.example.org (or ALWEB_URL)"
+    )
     common.add_argument("--token", default=os.environ.get("ALWEB_TOKEN"), help="API token (or ALWEB_TOKEN)")
     common.add_argument("--project", type=int, required=True, help="project id")
     common.add_argument("--retries", type=int, default=4, help="attempts after a transient failure (default 4)")
 
-    upload = commands.add_parser("upload", parents=[common], help="upload the images of a folder, skipping those already there")
+    upload = commands.add_parser(
+        "upload", parents=[common], help="upload the images of a folder, skipping those already there"
+    )
     upload.add_argument("folder", type=Path, help="folder searched recursively for .jpg, .jpeg, .png and .webp files")
     upload.add_argument("--batch-size", type=_positive, default=32, help="files per request (default 32)")
     upload.add_argument("--workers", type=_positive, default=4, help="requests in parallel (default 4)")

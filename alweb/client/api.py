@@ -1,4 +1,6 @@
 """Calls to the server's REST API, retried with backoff when the failure is transient."""
+
+import contextlib
 import logging
 import re
 import threading
@@ -59,17 +61,16 @@ class ApiClient:
         """POST files as multipart form data; the files are reopened for every attempt."""
 
         def send(session: requests.Session, url: str) -> requests.Response:
-            handles = [(name, open(file_path, "rb")) for name, file_path in files]
-            try:
+            with contextlib.ExitStack() as stack:
+                handles = [(name, stack.enter_context(open(file_path, "rb"))) for name, file_path in files]
                 return session.post(url, files=[(field, handle) for handle in handles], timeout=self.timeout_s)
-            finally:
-                for _, handle in handles:
-                    handle.close()
 
         return self._with_retries(path, send)
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        return self._with_retries(path, lambda session, url: session.request(method, url, timeout=self.timeout_s, **kwargs))
+        return self._with_retries(
+            path, lambda session, url: session.request(method, url, timeout=self.timeout_s, **kwargs)
+        )
 
     def check(self, response: requests.Response, *, not_found: str) -> None:
         """Raise ClientError explaining an error response; return quietly on success."""

@@ -1,4 +1,5 @@
 """Download a project's export to a file, replacing it only once the download is complete."""
+
 import os
 import sys
 import tempfile
@@ -11,7 +12,9 @@ CHUNK_BYTES = 1024 * 1024
 
 def export_project(*, api: ApiClient, project_id: int, out: str | None, export_format: str = "coco") -> str:
     """Write the project's export to out ("-" for stdout, default: the server's file name); return where."""
-    response = api.request("GET", f"/api/v1/projects/{project_id}/export/", params={"format": export_format}, stream=True)
+    response = api.request(
+        "GET", f"/api/v1/projects/{project_id}/export/", params={"format": export_format}, stream=True
+    )
     with response:
         api.check(response, not_found=project_not_found(project_id))
         if out == "-":

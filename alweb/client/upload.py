@@ -1,4 +1,5 @@
 """Upload a folder of images, sending only what the server does not hold yet."""
+
 import contextlib
 import hashlib
 import os
@@ -146,8 +147,11 @@ def _match(batch: list[Path], results: list[dict]) -> list[tuple[Path, str, str]
             unclaimed.setdefault(path.name, []).append(path)
         pairs = [(unclaimed[r.get("name")].pop(0), r) for r in results if unclaimed.get(r.get("name"))]
         answered = {path for path, _ in pairs}
-        pairs += [(path, {"status": "failed", "reason": "The server did not report on this file."})
-                  for path in batch if path not in answered]
+        pairs += [
+            (path, {"status": "failed", "reason": "The server did not report on this file."})
+            for path in batch
+            if path not in answered
+        ]
     return [(path, result.get("status", "failed"), result.get("reason") or "") for path, result in pairs]
 
 

@@ -1,4 +1,5 @@
 """Images from Django's storage as the lazy sources ml/ reads, and predictions mapped back onto them."""
+
 import io
 from collections.abc import Sequence
 

@@ -1,4 +1,5 @@
 """Turn a project's labelled images into the arrays and datasets ml/ trains on."""
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,16 +23,14 @@ def project_skeleton(project: Project) -> Skeleton:
 class LabelledSet:
     image_ids: list[int]
     sources: StoredImages
-    keypoints: np.ndarray     # [N,K,2] upright-image pixels
-    visibility: np.ndarray    # [N,K] COCO 0/1/2
+    keypoints: np.ndarray  # [N,K,2] upright-image pixels
+    visibility: np.ndarray  # [N,K] COCO 0/1/2
 
 
 def labelled_set(images, *, num_keypoints: int) -> LabelledSet:
     """Arrays of the labels of images (a queryset with select_related("annotation"))."""
     rows: list[Image] = list(images)
-    points = np.array([row.annotation.keypoints for row in rows], dtype=np.float64).reshape(
-        len(rows), num_keypoints, 3
-    )
+    points = np.array([row.annotation.keypoints for row in rows], dtype=np.float64).reshape(len(rows), num_keypoints, 3)
     return LabelledSet(
         image_ids=[row.id for row in rows],
         sources=StoredImages([row.file.name for row in rows]),

@@ -1,4 +1,5 @@
 """Active-learning cycles, the models they train and the scores those models give."""
+
 from django.db import models
 
 from alweb.images.models import Image
@@ -102,7 +103,9 @@ class Score(models.Model):
         ]
         indexes = [
             # The ranked queue walks this index from the top: no sort over the pool.
-            models.Index(models.F("model_version"), models.F("predicted_loss").desc(), models.F("id"), name="score_ranked"),
+            models.Index(
+                models.F("model_version"), models.F("predicted_loss").desc(), models.F("id"), name="score_ranked"
+            ),
         ]
 
     def __str__(self) -> str:

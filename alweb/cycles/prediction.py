@@ -1,4 +1,5 @@
 """Failures of a deployed model, on the fly: predict one image and say how unusual its loss is."""
+
 import io
 from dataclasses import dataclass
 
@@ -21,9 +22,9 @@ from ml.score import score_pool
 
 @dataclass
 class Prediction:
-    keypoints: list[list[float]]   # [K] [x, y, confidence] in upright-image pixels
+    keypoints: list[list[float]]  # [K] [x, y, confidence] in upright-image pixels
     predicted_loss: float
-    percentile: float | None       # share of the pool's current scores below this one, 0-100
+    percentile: float | None  # share of the pool's current scores below this one, 0-100
     flagged: bool
     model_version: int
     image_id: int | None = None
@@ -41,12 +42,14 @@ def image_predict(*, project: Project, name: str, data: bytes, add_to_pool: bool
     scores = score_pool(model, [pixels], device=artefacts.worker_device(), batch_size=1)
     loss = float(scores.predicted_loss[0])
     points = clip_to_image(scores.keypoints[0], width=decoded.width, height=decoded.height)
-    keypoints = [[round(float(x), 2), round(float(y), 2), round(float(c), 4)]
-                 for (x, y), c in zip(points, scores.confidence[0])]
+    keypoints = [
+        [round(float(x), 2), round(float(y), 2), round(float(c), 4)] for (x, y), c in zip(points, scores.confidence[0])
+    ]
     percentile = _percentile(version_id=version.id, loss=loss)
     flagged = percentile is not None and percentile >= project.flag_percentile
-    prediction = Prediction(keypoints=keypoints, predicted_loss=loss, percentile=percentile, flagged=flagged,
-                            model_version=version.id)
+    prediction = Prediction(
+        keypoints=keypoints, predicted_loss=loss, percentile=percentile, flagged=flagged, model_version=version.id
+    )
     if add_to_pool:
         _add_to_pool(project=project, name=name, data=data, prediction=prediction)
     return prediction

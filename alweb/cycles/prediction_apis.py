@@ -1,4 +1,5 @@
 """POST /projects/{id}/predict/: the active model's keypoints and how likely it is wrong."""
+
 from dataclasses import asdict
 
 from django.conf import settings
@@ -30,12 +31,18 @@ class PredictApi(APIView):
     @extend_schema(
         tags=["cycles"],
         request={"multipart/form-data": InputSerializer},
-        responses=inline_serializer("Prediction", {
-            "keypoints": serializers.ListField(child=serializers.ListField(child=FiniteFloatField())),
-            "predicted_loss": FiniteFloatField(), "percentile": FiniteFloatField(allow_null=True),
-            "flagged": serializers.BooleanField(), "model_version": serializers.IntegerField(),
-            "image_id": serializers.IntegerField(allow_null=True), "image_status": serializers.CharField(allow_null=True),
-        }),
+        responses=inline_serializer(
+            "Prediction",
+            {
+                "keypoints": serializers.ListField(child=serializers.ListField(child=FiniteFloatField())),
+                "predicted_loss": FiniteFloatField(),
+                "percentile": FiniteFloatField(allow_null=True),
+                "flagged": serializers.BooleanField(),
+                "model_version": serializers.IntegerField(),
+                "image_id": serializers.IntegerField(allow_null=True),
+                "image_status": serializers.CharField(allow_null=True),
+            },
+        ),
     )
     def post(self, request, project_id: int):
         serializer = self.InputSerializer(data=request.data)
@@ -50,5 +57,5 @@ class PredictApi(APIView):
         try:
             prediction = image_predict(project=project, name=upload.name, data=upload.read(), add_to_pool=add_to_pool)
         except Rejected as rejected:
-            raise ValidationError({"file": rejected.reason})
+            raise ValidationError({"file": rejected.reason}) from None
         return Response(asdict(prediction))

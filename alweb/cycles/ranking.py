@@ -8,7 +8,6 @@ against: without it, a low PCK of the picks could just mean a weak model.
 It reads and computes; the pipeline hands the entries to the service that fills the queue.
 """
 
-
 import numpy as np
 
 from alweb.cycles import artefacts
@@ -39,9 +38,7 @@ def selection_entries(*, cycle: Cycle, version: ModelVersion) -> list[dict]:
             "image_id": scores[i]["image_id"],
             "rank": rank,
             "predicted_loss": scores[i]["predicted_loss"],
-            "keypoints": [
-                [x, y, c] for (x, y), c in zip(scores[i]["keypoints"], scores[i]["confidence"], strict=True)
-            ],
+            "keypoints": [[x, y, c] for (x, y), c in zip(scores[i]["keypoints"], scores[i]["confidence"], strict=True)],
             "top_percent": round(float(top_percent[i]), 2),
             "is_audit": i in audited,
         }

@@ -1,4 +1,5 @@
 """Reads about cycles and the images they train and score on."""
+
 from django.db.models import QuerySet
 
 from alweb.cycles.models import Cycle, ModelVersion
@@ -17,9 +18,11 @@ def training_images(*, project: Project) -> QuerySet[Image]:
 
 
 def validation_images(*, project: Project) -> QuerySet[Image]:
-    return Image.objects.filter(project=project, split=Image.Split.VAL, annotation__isnull=False).select_related(
-        "annotation"
-    ).order_by("id")
+    return (
+        Image.objects.filter(project=project, split=Image.Split.VAL, annotation__isnull=False)
+        .select_related("annotation")
+        .order_by("id")
+    )
 
 
 def unlabelled_pool(*, project: Project) -> QuerySet[Image]:

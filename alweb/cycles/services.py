@@ -44,9 +44,8 @@ def cycle_start(
         raise InvalidInput({"strategy": f"Unknown strategy; choose one of {', '.join(STRATEGY_SPECS)}."})
     labelled = training_images(project=project).count()
     if labelled < settings.CYCLE_MIN_LABELLED:
-        raise InvalidInput(
-            {"detail": f"A cycle needs at least {settings.CYCLE_MIN_LABELLED} labelled images; the project has {labelled}."}
-        )
+        needed = settings.CYCLE_MIN_LABELLED
+        raise InvalidInput({"detail": f"A cycle needs at least {needed} labelled images; the project has {labelled}."})
     try:
         with transaction.atomic():
             last = Cycle.objects.filter(project=project).aggregate(last=Max("index"))["last"] or 0

@@ -1,4 +1,5 @@
 """The demo accounts' passwords: generated once, kept in a private file under var/."""
+
 import json
 import os
 import secrets

@@ -1,4 +1,5 @@
 """Seed the demo through the product's own services; running it again adds only what is missing."""
+
 import io
 from dataclasses import dataclass, field
 
@@ -79,8 +80,9 @@ def _project_ensure(*, admin, report: SeedReport) -> Project:
     return project
 
 
-def synthetic_split_ensure(*, project: Project, user, split: str, count: int, seed: int = 0,
-                           report: SeedReport | None = None) -> None:
+def synthetic_split_ensure(
+    *, project: Project, user, split: str, count: int, seed: int = 0, report: SeedReport | None = None
+) -> None:
     """Upload the split's missing images; label the train and val images that have no label."""
     report = report or SeedReport()
     names = [f"{split}-{index:04d}.png" for index in range(count)]
@@ -109,7 +111,7 @@ def _upload(*, project: Project, split: str, names: list[str], pixels: dict[str,
     """Send the images through the ingest service in batches; returns the names it created."""
     created = []
     for start in range(0, len(names), UPLOAD_BATCH):
-        batch = names[start:start + UPLOAD_BATCH]
+        batch = names[start : start + UPLOAD_BATCH]
         files = [(name, _png(pixels[name])) for name in batch]
         for name, result in zip(batch, images_ingest(project=project, files=files, split=split)):
             if result.status == "rejected":

@@ -1,4 +1,5 @@
 """GET /api/v1/health/: whether the database and the broker answer and beat runs (no sign-in needed)."""
+
 import logging
 import time
 

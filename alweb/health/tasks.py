@@ -1,4 +1,5 @@
 """A task that proves a worker consumes the default queue."""
+
 from celery import shared_task
 
 

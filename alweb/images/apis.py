@@ -1,4 +1,5 @@
 """Thin REST views for a project's images: upload, list, count, read, move between splits, download."""
+
 from django.core.exceptions import TooManyFilesSent
 from django.http import FileResponse, HttpResponseNotModified
 from drf_spectacular.types import OpenApiTypes
@@ -122,7 +123,9 @@ class ImageListCreateApi(APIView):
         try:
             serializer = self.InputSerializer(data=request.data)
         except TooManyFilesSent:
-            raise services.TooManyFiles("The request holds more files than the upload limit. Nothing was stored.") from None
+            raise services.TooManyFiles(
+                "The request holds more files than the upload limit. Nothing was stored."
+            ) from None
         serializer.is_valid(raise_exception=True)
         uploads = serializer.validated_data["files"]
         try:
@@ -184,7 +187,9 @@ class ImageFileApi(APIView):
 
     @extend_schema(
         tags=["images"],
-        responses={(200, content_type): OpenApiTypes.BINARY for content_type in ("image/jpeg", "image/png", "image/webp")}
+        responses={
+            (200, content_type): OpenApiTypes.BINARY for content_type in ("image/jpeg", "image/png", "image/webp")
+        },
     )
     def get(self, request, image_id: int):
         image = image_for_member(user=request.user, image_id=image_id)

@@ -4,7 +4,9 @@ Each member is checked by name and header first (paths that escape, links,
 encryption, declared size and ratio), then read through a reader that stops at the
 per-file cap, so a lying header cannot make the server inflate more than that.
 """
+
 import io
+import itertools
 import re
 import stat
 import struct
@@ -54,7 +56,7 @@ def zip_open(stream) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     try:
         archive = zipfile.ZipFile(stream)
         infos = archive.infolist()
-    except Exception as exc:  # noqa: BLE001  (any failure to parse untrusted bytes is a rejection)
+    except Exception as exc:
         raise Rejected(f"The file starts like a zip archive but is not a valid one: {exc}.") from None
     members = [info for info in infos if not _is_directory(info)]
     if not members:
@@ -73,7 +75,7 @@ def member_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         with archive.open(info) as member:
             data = member.read(cap + 1)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise Rejected(f"The archive member cannot be read: {exc}.") from None
     size_check(len(data))
     if len(data) > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
@@ -118,7 +120,7 @@ def _is_directory(info: zipfile.ZipInfo) -> bool:
 def _overlapping(members: list[zipfile.ZipInfo]) -> bool:
     """Whether a member's data runs into the next one: many entries inflating the same bytes."""
     ordered = sorted(members, key=lambda info: info.header_offset)
-    for current, following in zip(ordered, ordered[1:]):
+    for current, following in itertools.pairwise(ordered):
         if current.header_offset + LOCAL_HEADER_BYTES + current.compress_size > following.header_offset:
             return True
     return False

@@ -4,6 +4,7 @@ Only what Pillow's JPEG, PNG and WebP decoders recognise is accepted; the file n
 and the declared content type are never trusted. Every image is decoded in full
 before it is accepted, so a truncated or corrupt file never reaches the pool.
 """
+
 import hashlib
 import io
 import warnings
@@ -112,7 +113,7 @@ def _open(data: bytes) -> ImageFile.ImageFile:
         raise Rejected(_too_many_pixels_reason()) from None
     except Image.UnidentifiedImageError:
         raise Rejected(_unaccepted_format_reason(data)) from None
-    except Exception as exc:  # noqa: BLE001  (any failure to parse untrusted bytes is a rejection)
+    except Exception as exc:
         raise Rejected(f"The image header is damaged: {exc}.") from None
     width, height = image.size
     if width * height > settings.UPLOAD_MAX_PIXELS:
@@ -136,7 +137,7 @@ def _orientation(image: ImageFile.ImageFile) -> int:
     """The EXIF orientation; 1 (as stored) when there is none or it cannot be read."""
     try:
         return int(image.getexif().get(ExifTags.Base.Orientation, 1))
-    except Exception:  # noqa: BLE001  (broken metadata does not make the pixels wrong)
+    except Exception:
         return 1
 
 
@@ -172,7 +173,7 @@ def _decode_step(step):
         return step()
     except Image.DecompressionBombError:
         raise Rejected(_too_many_pixels_reason()) from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise Rejected(f"The image data is damaged or incomplete: {exc}.") from None
 
 

@@ -1,4 +1,5 @@
 """Images of a project's pool, stored through Django's storage API."""
+
 from django.db import models
 
 from alweb.projects.models import Project

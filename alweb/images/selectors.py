@@ -1,4 +1,5 @@
 """Reads of a project's images."""
+
 from django.db.models import Count, QuerySet
 
 from alweb.images.models import Image

@@ -1,4 +1,5 @@
 """Everything that writes images: checked, deduplicated, stored by content, rows created atomically."""
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -43,7 +44,11 @@ class _Entry:
 
 
 def images_ingest(
-    *, project: Project, files: Iterable[tuple[str, BinaryIO]], split: str = Image.Split.POOL, from_archive: bool = False
+    *,
+    project: Project,
+    files: Iterable[tuple[str, BinaryIO]],
+    split: str = Image.Split.POOL,
+    from_archive: bool = False,
 ) -> list[IngestResult]:
     """Check and store uploaded images; return one result per file, zip members expanded.
 

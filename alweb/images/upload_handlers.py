@@ -1,4 +1,5 @@
 """Where the files of an upload request are held while they are checked."""
+
 from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
 
 # Bodies up to this size are parsed into memory. Spooling each image of a batch to a

@@ -1,4 +1,5 @@
 """Thin read-only REST views for the admins' dashboard; any member may read them."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -52,7 +53,7 @@ class LossAnalysisOutput(serializers.Serializer):
     analysis = serializers.DictField(
         allow_null=True,
         help_text="count, excluded, mean, gamma {k, theta}, histogram {edges, density}, density {x, pdf}, "
-                  "within_delta [{delta, probability}], gradient_offset [{delta, expected_target, offset}], explanation.",
+        "within_delta [{delta, probability}], gradient_offset [{delta, expected_target, offset}], explanation.",
     )
     detail = serializers.CharField(help_text="Why there is no analysis, when there is none.")
 

@@ -2,6 +2,7 @@
 
 Plain numbers in, plain numbers out; the ORM stays in the selectors.
 """
+
 import math
 
 import numpy as np
@@ -10,8 +11,8 @@ from scipy import stats
 from ml.analysis import expected_pair_ratio, fit_gamma, pair_within_delta_probability
 
 # Deltas in the units of the losses themselves, as in the paper's tables.
-WITHIN_DELTAS = tuple(round(0.02 + 0.01 * i, 2) for i in range(14))        # 0.02 .. 0.15
-OFFSET_DELTAS = tuple(round(0.05 * i, 2) for i in range(11))               # 0 .. 0.5
+WITHIN_DELTAS = tuple(round(0.02 + 0.01 * i, 2) for i in range(14))  # 0.02 .. 0.15
+OFFSET_DELTAS = tuple(round(0.05 * i, 2) for i in range(11))  # 0 .. 0.5
 MAX_BINS = 30
 CURVE_POINTS = 120
 

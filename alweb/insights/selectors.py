@@ -1,4 +1,5 @@
 """Reads behind the admins' dashboard: the project at a glance, a cycle's outcomes, the losses to analyse."""
+
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -36,10 +37,18 @@ def labelling_rate(*, project: Project, hours: int = LABEL_RATE_WINDOW_HOURS) ->
     start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
     revisions = AnnotationRevision.objects.filter(annotation__image__project=project, created_at__gte=start)
     per_annotator = revisions.values("annotator").annotate(labels=Count("id")).order_by("-labels", "annotator")
-    names = dict(get_user_model().objects.filter(pk__in=[row["annotator"] for row in per_annotator])
-                 .values_list("pk", "username"))
-    per_hour = dict(revisions.annotate(hour=TruncHour("created_at")).values("hour").annotate(labels=Count("id"))
-                    .order_by().values_list("hour", "labels"))
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in=[row["annotator"] for row in per_annotator])
+        .values_list("pk", "username")
+    )
+    per_hour = dict(
+        revisions.annotate(hour=TruncHour("created_at"))
+        .values("hour")
+        .annotate(labels=Count("id"))
+        .order_by()
+        .values_list("hour", "labels")
+    )
     hour_starts = [start + timedelta(hours=offset) for offset in range(hours)]
     total = sum(row["labels"] for row in per_annotator)
     return {
@@ -47,7 +56,11 @@ def labelling_rate(*, project: Project, hours: int = LABEL_RATE_WINDOW_HOURS) ->
         "total": total,
         "per_hour": round(total / hours, 2),
         "annotators": [
-            {"username": names.get(row["annotator"], ""), "labels": row["labels"], "per_hour": round(row["labels"] / hours, 2)}
+            {
+                "username": names.get(row["annotator"], ""),
+                "labels": row["labels"],
+                "per_hour": round(row["labels"] / hours, 2),
+            }
             for row in per_annotator
         ],
         "hours": [{"start": hour, "labels": per_hour.get(hour, 0)} for hour in hour_starts],

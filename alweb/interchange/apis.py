@@ -1,4 +1,5 @@
 """Thin REST views to export a project as COCO keypoints and to import one."""
+
 from collections.abc import AsyncIterator, Iterator
 
 from asgiref.sync import sync_to_async
@@ -140,7 +141,10 @@ class ImportApi(APIView):
         data = serializer.validated_data
         try:
             report = services.coco_import(
-                project=project, user=request.user, annotations=data["annotations"].read(), images_archive=data.get("images")
+                project=project,
+                user=request.user,
+                annotations=data["annotations"].read(),
+                images_archive=data.get("images"),
             )
         finally:
             # Closing removes the temporary files that large uploads were spooled to.

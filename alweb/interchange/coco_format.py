@@ -1,4 +1,5 @@
 """Parse a COCO keypoints document and check it against a project before anything is stored."""
+
 import json
 import re
 from collections import Counter
@@ -68,18 +69,25 @@ def coco_parse(*, raw: bytes, num_keypoints: int, field_name: str = "annotations
     seen_annotation_ids = set()
     for index, annotation in enumerate(document["annotations"]):
         label = _check_annotation(
-            annotation, where=f"annotations[{index}]", by_id=by_id, category_ids=category_ids,
-            num_keypoints=num_keypoints, seen_ids=seen_annotation_ids, errors=errors,
+            annotation,
+            where=f"annotations[{index}]",
+            by_id=by_id,
+            category_ids=category_ids,
+            num_keypoints=num_keypoints,
+            seen_ids=seen_annotation_ids,
+            errors=errors,
         )
         if label is None:
             continue
         image_id = annotation["image_id"]
         if image_id in parsed.labels:
-            parsed.skipped.append({
-                "id": label.annotation_id,
-                "image_id": image_id,
-                "reason": "The image already has a label earlier in the file; an image holds one label.",
-            })
+            parsed.skipped.append(
+                {
+                    "id": label.annotation_id,
+                    "image_id": image_id,
+                    "reason": "The image already has a label earlier in the file; an image holds one label.",
+                }
+            )
         else:
             parsed.labels[image_id] = label
     errors.raise_if_any()
@@ -221,7 +229,7 @@ def _check_annotation(
             f"{3 * num_keypoints} ({num_keypoints} points as x, y, v)."
         )
         return None
-    points = [flat[i:i + 3] for i in range(0, len(flat), 3)]
+    points = [flat[i : i + 3] for i in range(0, len(flat), 3)]
     try:
         cleaned = _points_within(points, image=image, num_keypoints=num_keypoints)
     except InvalidInput as error:

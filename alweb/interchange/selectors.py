@@ -1,4 +1,5 @@
 """Reads that build a project's COCO keypoints export."""
+
 import json
 from collections.abc import Iterable, Iterator
 

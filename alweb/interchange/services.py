@@ -1,4 +1,5 @@
 """Everything that writes an import: the images of an archive and the labels of a COCO file, all or nothing."""
+
 import io
 from collections import Counter
 from dataclasses import dataclass, field
@@ -53,8 +54,12 @@ def coco_import(*, project: Project, user, annotations: bytes, images_archive: B
             if images_archive is None:
                 images = _images_in_project(project, document=document)
             else:
-                images = _images_from_archive(project, images_archive, document=document, report=report, written=written)
-            labels = _labels_checked(document, images=images, archive=images_archive, num_keypoints=project.num_keypoints)
+                images = _images_from_archive(
+                    project, images_archive, document=document, report=report, written=written
+                )
+            labels = _labels_checked(
+                document, images=images, archive=images_archive, num_keypoints=project.num_keypoints
+            )
             for image, points in labels:
                 _, created = annotation_save(image=image, user=user, keypoints=points, if_match="*")
                 if created:
@@ -95,13 +100,23 @@ def _images_from_archive(
     try:
         results = images_ingest(project=project, files=[("images.zip", archive)])
     except TooManyFiles as error:
-        raise InvalidInput({"images": f"{error.detail} For a larger set, upload the images first "
-                                         "(python -m alweb.client upload) and import the COCO file alone."}) from None
+        raise InvalidInput(
+            {
+                "images": f"{error.detail} For a larger set, upload the images first "
+                "(python -m alweb.client upload) and import the COCO file alone."
+            }
+        ) from None
     written.extend(result.image.file.name for result in results if result.status == CREATED)
     rejected = [f"{result.name}: {result.reason}" for result in results if result.status == REJECTED]
     if rejected:
-        raise InvalidInput({"images": [f"{len(rejected)} file(s) of the archive were rejected; nothing was stored.",
-                                          *rejected[:MAX_ERRORS]]})
+        raise InvalidInput(
+            {
+                "images": [
+                    f"{len(rejected)} file(s) of the archive were rejected; nothing was stored.",
+                    *rejected[:MAX_ERRORS],
+                ]
+            }
+        )
     report.images_created = sum(result.status == CREATED for result in results)
     report.images_duplicate = sum(result.status == DUPLICATE for result in results)
     by_name = {result.name: result.image for result in results}
@@ -116,12 +131,20 @@ def _images_in_project(project: Project, *, document: CocoDocument) -> dict[str,
             ids_by_name.setdefault(name, []).append(image_id)
     missing = sorted(wanted - ids_by_name.keys())
     if missing:
-        raise InvalidInput({"images": f"The project has no image named {_some(missing)}; "
-                                         "upload them first or send them as a zip in 'images'."})
+        raise InvalidInput(
+            {
+                "images": f"The project has no image named {_some(missing)}; "
+                "upload them first or send them as a zip in 'images'."
+            }
+        )
     ambiguous = sorted(name for name, ids in ids_by_name.items() if len(ids) > 1)
     if ambiguous:
-        raise InvalidInput({"images": f"Several of the project's images are named {_some(ambiguous)}; "
-                                         "send the images as a zip in 'images' instead."})
+        raise InvalidInput(
+            {
+                "images": f"Several of the project's images are named {_some(ambiguous)}; "
+                "send the images as a zip in 'images' instead."
+            }
+        )
     stored = Image.objects.select_related("project").in_bulk([ids[0] for ids in ids_by_name.values()])
     return {name: stored[ids[0]] for name, ids in ids_by_name.items()}
 
@@ -137,8 +160,10 @@ def _labels_checked(
             continue
         image = images[coco_image.file_name]
         if image.pk in labelled_images:
-            errors.append(f"{coco_image.file_name} and {labelled_images[image.pk]} have the same content, "
-                          "so they are one image, and both have a label.")
+            errors.append(
+                f"{coco_image.file_name} and {labelled_images[image.pk]} have the same content, "
+                "so they are one image, and both have a label."
+            )
             continue
         labelled_images[image.pk] = coco_image.file_name
         problem = _size_problem(coco_image, image=image, archive=archive)
@@ -168,11 +193,13 @@ def _size_problem(coco_image: CocoImage, *, image: Image, archive: BinaryIO | No
     """
     if (coco_image.width, coco_image.height) == (image.width, image.height):
         return None
-    if (coco_image.width, coco_image.height) == (image.height, image.width) and archive is not None:
-        if _orientation(archive, member=coco_image.file_name) in QUARTER_TURNS:
-            return None
-    return (f"the file sizes it {coco_image.width}x{coco_image.height} but the image is "
-            f"{image.width}x{image.height} upright, so its points would be misplaced.")
+    turned = (coco_image.width, coco_image.height) == (image.height, image.width)
+    if turned and archive is not None and _orientation(archive, member=coco_image.file_name) in QUARTER_TURNS:
+        return None
+    return (
+        f"the file sizes it {coco_image.width}x{coco_image.height} but the image is "
+        f"{image.width}x{image.height} upright, so its points would be misplaced."
+    )
 
 
 def _orientation(archive: BinaryIO, *, member: str) -> int:

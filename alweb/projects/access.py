@@ -3,6 +3,7 @@
 An object of a project the user is not a member of answers exactly as an id never used does:
 the same status and the same body.
 """
+
 from django.conf import settings
 
 from alweb.cycles.models import Cycle, ModelVersion
@@ -13,9 +14,7 @@ from alweb.projects.models import Membership, Project
 
 def membership_for(*, user, project_id: int) -> Membership:
     """The user's membership of the project, or 404 if there is none."""
-    membership = (
-        Membership.objects.select_related("project").filter(project_id=project_id, user_id=user.pk).first()
-    )
+    membership = Membership.objects.select_related("project").filter(project_id=project_id, user_id=user.pk).first()
     if membership is None:
         raise NotFound("No such project.")
     return membership

@@ -1,4 +1,5 @@
 """Thin REST views for projects and their members."""
+
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound

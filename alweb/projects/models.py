@@ -1,4 +1,5 @@
 """Projects and who may work on them."""
+
 from django.conf import settings
 from django.db import models
 
@@ -45,9 +46,9 @@ class Membership(models.Model):
             models.CheckConstraint(condition=models.Q(role__in=["admin", "annotator"]), name="membership_role_valid"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.role} of project {self.project_id}"
+
     @property
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
-
-    def __str__(self) -> str:
-        return f"{self.role} of project {self.project_id}"

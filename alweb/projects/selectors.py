@@ -1,4 +1,5 @@
 """Reads of projects and memberships."""
+
 from django.db.models import QuerySet
 
 from alweb.projects.models import Membership, Project

@@ -1,4 +1,5 @@
 """Everything that writes projects and memberships."""
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -22,7 +23,9 @@ def _skeleton_from(*, preset: str | None, keypoints, edges, flip_pairs) -> dict:
 
 
 @transaction.atomic
-def project_create(*, user, name: str, preset: str | None = None, keypoints=None, edges=None, flip_pairs=None) -> Project:
+def project_create(
+    *, user, name: str, preset: str | None = None, keypoints=None, edges=None, flip_pairs=None
+) -> Project:
     """Create a project from a preset or a custom skeleton; its creator becomes its admin."""
     skeleton = _skeleton_from(preset=preset, keypoints=keypoints, edges=edges, flip_pairs=flip_pairs)
     project = Project.objects.create(name=name, preset=preset or "", created_by=user, **skeleton)

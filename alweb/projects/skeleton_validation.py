@@ -1,4 +1,5 @@
 """Validation of a project's skeleton: keypoint names, edges and flip pairs."""
+
 from alweb.errors import InvalidInput
 
 MAX_KEYPOINTS = 100

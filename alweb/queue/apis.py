@@ -1,4 +1,5 @@
 """Thin REST views for the annotators' queue and their leases."""
+
 import uuid
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer

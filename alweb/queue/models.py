@@ -1,4 +1,5 @@
 """The annotators' queue: a cycle's selection, ranked by predicted loss, handed out under leases."""
+
 from django.conf import settings
 from django.db import models
 
@@ -65,7 +66,9 @@ class QueueEntry(models.Model):
         ]
         indexes = [
             # "Does this user hold a lease already?": only the few leased rows are indexed.
-            models.Index(fields=["leased_by"], condition=models.Q(leased_by__isnull=False), name="queue_entry_leased_by"),
+            models.Index(
+                fields=["leased_by"], condition=models.Q(leased_by__isnull=False), name="queue_entry_leased_by"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
 """Reads of the queue: the ranked selection, what a user may take next, the counts."""
+
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -17,7 +18,10 @@ def queue_entries(*, project: Project) -> QuerySet[QueueEntry]:
 
 
 def entries_held_by(*, user, project: Project, now: datetime) -> QuerySet[QueueEntry]:
-    """Open entries under the user's live leases (the current one and a prefetched one at most), by rank, with their images."""
+    """Open entries under the user's live leases (the current one and a prefetched one at most), by rank.
+
+    Their images come with them.
+    """
     return queue_entries(project=project).filter(leased_by=user, lease_expires_at__gt=now).select_related("image")
 
 
@@ -42,7 +46,11 @@ def current_cycle_id(*, project: Project) -> int | None:
     """The latest cycle whose selection filled the queue, or None before the first one."""
     selected = QueueEntry.objects.filter(cycle=OuterRef("pk"))
     return (
-        Cycle.objects.filter(project=project).filter(Exists(selected)).order_by("-index").values_list("pk", flat=True).first()
+        Cycle.objects.filter(project=project)
+        .filter(Exists(selected))
+        .order_by("-index")
+        .values_list("pk", flat=True)
+        .first()
     )
 
 

@@ -1,4 +1,5 @@
 """Everything that writes the queue: filling it from a cycle, leasing images, completing them."""
+
 import uuid
 from datetime import datetime, timedelta
 
@@ -52,9 +53,14 @@ def queue_fill(*, cycle: Cycle, entries: list[dict]) -> int:
     created = QueueEntry.objects.bulk_create(
         [
             QueueEntry(
-                project_id=project_id, cycle=cycle, image_id=entry["image_id"], rank=entry["rank"],
-                predicted_loss=entry["predicted_loss"], keypoints=entry["keypoints"],
-                top_percent=entry.get("top_percent"), is_audit=entry.get("is_audit", False),
+                project_id=project_id,
+                cycle=cycle,
+                image_id=entry["image_id"],
+                rank=entry["rank"],
+                predicted_loss=entry["predicted_loss"],
+                keypoints=entry["keypoints"],
+                top_percent=entry.get("top_percent"),
+                is_audit=entry.get("is_audit", False),
             )
             for entry in entries
             if entry["image_id"] in selected
@@ -84,7 +90,7 @@ def _locked_image_states(*, project_id: int, image_ids: set[int]) -> dict[int, s
 
 
 def _batches(ids: list[int]) -> list[list[int]]:
-    return [ids[start:start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
+    return [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
 
 
 @transaction.atomic
@@ -109,7 +115,12 @@ def queue_append(
     if cycle_id is None or QueueEntry.objects.filter(cycle_id=cycle_id, image=image).exists():
         return None
     entry = QueueEntry.objects.create(
-        project=project, cycle_id=cycle_id, image=image, rank=rank, predicted_loss=predicted_loss, keypoints=keypoints,
+        project=project,
+        cycle_id=cycle_id,
+        image=image,
+        rank=rank,
+        predicted_loss=predicted_loss,
+        keypoints=keypoints,
         top_percent=top_percent,
     )
     image.state = Image.State.QUEUED

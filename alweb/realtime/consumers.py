@@ -1,4 +1,5 @@
 """The project websocket: members hear their project's live events, read-only."""
+
 import json
 import logging
 

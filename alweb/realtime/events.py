@@ -10,6 +10,7 @@ Event names and their data, as the browser receives them (always with "type" and
 - "cycle.progress": cycle, progress {phase, epoch, epochs, step, steps, eta_s, losses}
 - "queue.changed": open, leased, done
 """
+
 import asyncio
 import json
 import logging

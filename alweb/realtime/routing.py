@@ -1,9 +1,11 @@
 """Websocket URLs."""
+
 from django.urls import path
 
-import alweb.url_converters  # noqa: F401  (registers the <id:...> converter)
 from alweb.realtime.consumers import ProjectConsumer
 
 websocket_urlpatterns = [
-    path("ws/projects/<id:project_id>/", ProjectConsumer.as_asgi()),
+    # Any number of digits: the consumer itself refuses an id beyond 64 bits with the same 4403 as an
+    # unknown project, so that a socket never learns more from the id's size than from its value.
+    path("ws/projects/<int:project_id>/", ProjectConsumer.as_asgi()),
 ]

@@ -4,6 +4,7 @@ With nothing set the service runs on its embedded default: SQLite under ./var/ a
 an embedded redis-server on a unix socket (see alweb/embedded_redis.py). With
 DATABASE_URL and REDIS_URL set it uses PostgreSQL and Redis.
 """
+
 import os
 from pathlib import Path
 
@@ -28,7 +29,8 @@ if not os.environ.get("SECRET_KEY") and not DEBUG and not EMBEDDED_DEFAULT:
 SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-embedded-default-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [
-    origin for origin in os.environ.get("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000").split(",")
+    origin
+    for origin in os.environ.get("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000").split(",")
     if origin
 ]
 
@@ -239,11 +241,20 @@ CHANNEL_LAYERS = channel_layers(REDIS_URL)
 # The throttles' counters (alweb/throttles.py). The embedded default runs the web server and the
 # worker as separate processes, so its cache is a folder they share, not one process's memory.
 if os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": "alweb"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "alweb",
+        }
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(VAR_DIR / "cache")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 # Requests per period ("10/min", "100/hour"; empty: no limit). Sign-in (the token endpoint and the
 # login pages) per username and per client address; /predict/ and uploads per user.
 THROTTLE_RATES = {

@@ -3,6 +3,7 @@
 Worker processes started by the tests import this module too, with MEDIA_ROOT and
 DATABASE_URL passed down, so that they see the same files and the same test database.
 """
+
 import os
 import tempfile
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The annotation page: the editor's shell; the scripts take images and save labels through the REST API."""
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 

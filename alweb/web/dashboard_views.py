@@ -1,4 +1,5 @@
 """The admins' dashboard page: the shell and its settings; the page reads everything else from the API."""
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404

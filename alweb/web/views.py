@@ -1,4 +1,5 @@
 """Pages for people: sign-in, the project list. The pages talk to the REST API for their data."""
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render

@@ -1,4 +1,5 @@
 """Loaders for real pose data sets the user already has on disk; no downloads."""
+
 from ml.datasets.coco import load_coco_keypoints
 from ml.datasets.lsp import load_lsp
 from ml.datasets.mpii import load_mpii

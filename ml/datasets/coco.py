@@ -1,4 +1,5 @@
 """COCO person keypoints (person_keypoints_*.json)."""
+
 import json
 from pathlib import Path, PurePosixPath, PureWindowsPath
 

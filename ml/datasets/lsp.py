@@ -1,4 +1,5 @@
 """Leeds Sports Pose (LSP, 2,000 images) and its extension LSPET (10,000 images)."""
+
 from pathlib import Path
 
 import numpy as np

@@ -1,4 +1,5 @@
 """MPII Human Pose from its official MATLAB release (mpii_human_pose_v1_u12_1.mat)."""
+
 import math
 from pathlib import Path
 

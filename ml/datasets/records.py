@@ -1,4 +1,5 @@
 """The record type every pose data set loader returns."""
+
 from dataclasses import dataclass
 from pathlib import Path
 

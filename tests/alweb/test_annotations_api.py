@@ -1,4 +1,5 @@
 """Labels through whole HTTP requests: validation, ETag/If-Match, history."""
+
 import json
 import math
 
@@ -12,8 +13,13 @@ def image(project):
     from alweb.images.models import Image
 
     return Image.objects.create(
-        project=project, name="a.png", file="images/a.png", sha256="0" * 64,
-        content_type="image/png", width=200, height=100,
+        project=project,
+        name="a.png",
+        file="images/a.png",
+        sha256="0" * 64,
+        content_type="image/png",
+        width=200,
+        height=100,
     )
 
 
@@ -33,7 +39,10 @@ def test_first_label_then_edit_with_if_match_keeps_history(annotator_client, adm
     assert edited.json()["version"] == 2 and edited.json()["keypoints"][0] == [30.0, 20.0, 2]
 
     history = annotator_client.get(url + "history/").json()["results"]
-    assert [(r["version"], r["annotator"], r["keypoints"][0][0]) for r in history] == [(2, "ada", 30.0), (1, "ann", 10.0)]
+    assert [(r["version"], r["annotator"], r["keypoints"][0][0]) for r in history] == [
+        (2, "ada", 30.0),
+        (1, "ann", 10.0),
+    ]
     image.refresh_from_db()
     assert image.state == "labelled"
 
@@ -69,18 +78,15 @@ def test_bad_labels_are_rejected_and_nothing_is_stored(annotator_client, image, 
     from alweb.annotations.models import Annotation
 
     body = json.dumps({"keypoints": keypoints}, allow_nan=True)
-    response = annotator_client.put(
-        f"/api/v1/images/{image.id}/annotation/", body, content_type="application/json"
-    )
+    response = annotator_client.put(f"/api/v1/images/{image.id}/annotation/", body, content_type="application/json")
     assert response.status_code == 400, response.content
     assert needle in str(response.json())
     assert not Annotation.objects.exists()
 
 
 def test_non_finite_coordinates_are_rejected_by_the_service(annotator_user, image):
-    from alweb.errors import InvalidInput
-
     from alweb.annotations.services import annotation_save
+    from alweb.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="not finite"):
         annotation_save(image=image, user=annotator_user, keypoints=[[math.nan, 1.0, 2]] + label()[1:], if_match=None)

@@ -1,4 +1,5 @@
 """seed_demo: accounts, project and labelled synthetic images, and nothing twice."""
+
 import io
 import stat
 
@@ -51,7 +52,9 @@ def test_the_stored_passwords_sign_in(tmp_path, anonymous_client):
     credentials = tmp_path / "demo-credentials.json"
     call_command("seed_demo", pool=0, train=0, val=0, credentials=credentials)
     for username, password in json.loads(credentials.read_text()).items():
-        response = anonymous_client.post("/api/v1/auth/token/", {"username": username, "password": password}, format="json")
+        response = anonymous_client.post(
+            "/api/v1/auth/token/", {"username": username, "password": password}, format="json"
+        )
         assert response.status_code == 200, response.content
 
 
@@ -95,12 +98,18 @@ def test_the_demo_admin_is_staff_and_creates_projects(tmp_path, anonymous_client
     credentials = tmp_path / "demo-credentials.json"
     call_command("seed_demo", pool=0, train=0, val=0, credentials=credentials)
     password = json.loads(credentials.read_text())["admin"]
-    assert anonymous_client.post("/api/v1/auth/token/", {"username": "admin", "password": password},
-                                 format="json").status_code == 200
+    assert (
+        anonymous_client.post(
+            "/api/v1/auth/token/", {"username": "admin", "password": password}, format="json"
+        ).status_code
+        == 200
+    )
     admin = django_user_model.objects.get(username="admin")
     assert admin.is_staff and not admin.is_superuser
     created = token_client(admin).post("/api/v1/projects/", {"name": "Mine", "preset": "lsp14"}, format="json")
     assert created.status_code == 201
     annotator = django_user_model.objects.get(username="annotator")
-    assert token_client(annotator).post("/api/v1/projects/", {"name": "X", "preset": "lsp14"},
-                                        format="json").status_code == 403
+    assert (
+        token_client(annotator).post("/api/v1/projects/", {"name": "X", "preset": "lsp14"}, format="json").status_code
+        == 403
+    )

@@ -2,6 +2,7 @@
 
 `docker-compose config` (Debian's docker-compose) checks the file without a Docker engine.
 """
+
 import os
 import re
 import shutil
@@ -25,7 +26,11 @@ def compose_config(**env: str) -> subprocess.CompletedProcess:
     environment.update(env)
     return subprocess.run(
         ["docker-compose", "--project-directory", str(REPO), "-f", str(REPO / "docker-compose.yml"), "config"],
-        cwd=REPO, env=environment, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -47,13 +52,18 @@ def test_secrets_come_from_the_environment_only():
     result = compose_config(POSTGRES_PASSWORD="pw")
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
     text = (REPO / "docker-compose.yml").read_text()
-    assert re.findall(r"^\s+SECRET_KEY:.*$", text, re.M) == ["  SECRET_KEY: ${SECRET_KEY:?set SECRET_KEY in the environment or .env}"]
+    assert re.findall(r"^\s+SECRET_KEY:.*$", text, re.M) == [
+        "  SECRET_KEY: ${SECRET_KEY:?set SECRET_KEY in the environment or .env}"
+    ]
 
 
 @requires_compose
 def test_web_waits_for_healthy_services_and_has_a_healthcheck(config):
     web = config["services"]["web"]
-    assert web["depends_on"] == {"postgres": {"condition": "service_healthy"}, "redis": {"condition": "service_healthy"}}
+    assert web["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
     assert "/api/v1/health/" in " ".join(web["healthcheck"]["test"])
     assert "pg_isready" in " ".join(config["services"]["postgres"]["healthcheck"]["test"])
     assert "ping" in config["services"]["redis"]["healthcheck"]["test"]

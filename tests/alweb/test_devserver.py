@@ -64,13 +64,20 @@ def demo():
     var_dir = Path(tempfile.mkdtemp(prefix="alweb-ds-"))
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    env |= {"DJANGO_SETTINGS_MODULE": "alweb.settings.base", "ALWEB_VAR_DIR": str(var_dir),
-            "CYCLE_RECOVER_EVERY": "1", "OMP_NUM_THREADS": "1"}
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "alweb.settings.base",
+        "ALWEB_VAR_DIR": str(var_dir),
+        "CYCLE_RECOVER_EVERY": "1",
+        "OMP_NUM_THREADS": "1",
+    }
     log = var_dir / "devserver.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "alweb.devserver", "--port", str(port), "--pool", "4", "--train", "8", "--val", "2"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     yield process, f"http://127.0.0.1:{port}", log
     if process.poll() is None:
@@ -85,11 +92,19 @@ def test_a_killed_beat_or_worker_is_started_again_and_the_demo_stops_cleanly(dem
     wait_until(lambda: health(url).get("beat") == "ok", timeout=30, log=log, process=process)
 
     for marker, name in (("alweb beat", "scheduler (beat)"), ("alweb worker", "Celery worker")):
-        first = wait_until(lambda marker=marker: child_running(process.pid, marker), timeout=10, log=log, process=process)
+        first = wait_until(
+            lambda marker=marker: child_running(process.pid, marker), timeout=10, log=log, process=process
+        )
         os.kill(first, signal.SIGKILL)
-        wait_until(lambda name=name: f"{name} exited with status -9; starting it again" in log.read_text(),
-                   timeout=20, log=log, process=process)
-        second = wait_until(lambda marker=marker: child_running(process.pid, marker), timeout=20, log=log, process=process)
+        wait_until(
+            lambda name=name: f"{name} exited with status -9; starting it again" in log.read_text(),
+            timeout=20,
+            log=log,
+            process=process,
+        )
+        second = wait_until(
+            lambda marker=marker: child_running(process.pid, marker), timeout=20, log=log, process=process
+        )
         assert second != first
 
     # The new beat runs the periodic recovery again, so health stays ok.

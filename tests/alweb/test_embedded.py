@@ -1,4 +1,5 @@
 """The embedded default: a private redis-server that never outlives its owner, and a real worker on it."""
+
 import os
 import shutil
 import signal
@@ -57,11 +58,18 @@ def test_a_second_owner_is_refused_while_the_first_runs(embedded_redis):
 
 def test_the_server_of_a_killed_owner_is_gone_or_replaced_at_the_next_start(var_dir):
     owner = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sys, time; from pathlib import Path; from alweb.embedded_redis import EmbeddedRedis; "
-            "r = EmbeddedRedis(Path(sys.argv[1])); r.start(); print(r.pidfile.read_text(), flush=True); time.sleep(60)"
-        ), str(var_dir)],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from pathlib import Path; from alweb.embedded_redis import EmbeddedRedis; "
+                "r = EmbeddedRedis(Path(sys.argv[1])); r.start(); print(r.pidfile.read_text(), flush=True); time.sleep(60)"
+            ),
+            str(var_dir),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     old_pid = int(owner.stdout.readline())
     owner.kill()
@@ -80,8 +88,19 @@ def test_a_leftover_server_on_the_socket_is_replaced(var_dir, with_pidfile):
     socket = var_dir / "redis" / "redis.sock"
     socket.parent.mkdir()
     leftover = subprocess.Popen(
-        [str(redis_server_executable()), "--unixsocket", str(socket), "--port", "0", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(redis_server_executable()),
+            "--unixsocket",
+            str(socket),
+            "--port",
+            "0",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         probe = EmbeddedRedis(var_dir)
@@ -104,9 +123,26 @@ def test_a_real_worker_runs_a_product_task_on_the_embedded_redis(embedded_redis)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(ALWEB_VAR_DIR=str(embedded_redis.dir.parent), DJANGO_SETTINGS_MODULE="alweb.settings.base")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "alweb", "worker", "-Q", "default", "--pool", "solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
-        cwd=REPO, env=env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "alweb",
+            "worker",
+            "-Q",
+            "default",
+            "--pool",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
     )
     broker = f"redis+socket://{embedded_redis.socket}"
     try:

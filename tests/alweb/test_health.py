@@ -1,4 +1,5 @@
 """GET /api/v1/health/ answers without credentials and names what is down."""
+
 import time
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def broker_at(settings):
     """Point Celery (which reads Django settings live) at another broker for this test."""
+
     def point(url: str) -> None:
         settings.CELERY_BROKER_URL = url
 
@@ -34,8 +36,9 @@ def test_ok_when_database_and_broker_answer_and_beat_runs(anonymous_client, embe
     assert response.json() == {"database": "ok", "broker": "ok", "beat": "ok"}
 
 
-def test_503_names_beat_when_the_periodic_recovery_stopped_running(anonymous_client, embedded_redis, broker_at,
-                                                                  beat_ran, settings):
+def test_503_names_beat_when_the_periodic_recovery_stopped_running(
+    anonymous_client, embedded_redis, broker_at, beat_ran, settings
+):
     from alweb.health.models import PeriodicRun
 
     broker_at(f"redis+socket://{embedded_redis.socket}")
@@ -45,8 +48,9 @@ def test_503_names_beat_when_the_periodic_recovery_stopped_running(anonymous_cli
     assert response.json() == {"database": "ok", "broker": "ok", "beat": "stale"}
 
 
-def test_beat_is_waited_for_just_after_start_and_stale_if_it_never_comes(anonymous_client, embedded_redis,
-                                                                       broker_at, monkeypatch, settings):
+def test_beat_is_waited_for_just_after_start_and_stale_if_it_never_comes(
+    anonymous_client, embedded_redis, broker_at, monkeypatch, settings
+):
     from alweb.health import apis
 
     broker_at(f"redis+socket://{embedded_redis.socket}")

@@ -1,4 +1,5 @@
 """Projects and members through whole HTTP requests."""
+
 import pytest
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
 """Driving the annotation page: open it, find where image pixels are on screen, time what it draws."""
+
 import io
 import math
 import re
@@ -134,8 +135,10 @@ def marker_positions(page) -> list[tuple[float, float]]:
     red, green, blue = shot[..., 0], shot[..., 1], shot[..., 2]
     weight = np.clip(np.minimum(red, blue) - green, 0, None)
     inside = np.zeros_like(weight, dtype=bool)
-    inside[math.ceil(box["y"] * ratio):math.floor((box["y"] + box["height"]) * ratio),
-           math.ceil(box["x"] * ratio):math.floor((box["x"] + box["width"]) * ratio)] = True
+    inside[
+        math.ceil(box["y"] * ratio) : math.floor((box["y"] + box["height"]) * ratio),
+        math.ceil(box["x"] * ratio) : math.floor((box["x"] + box["width"]) * ratio),
+    ] = True
     weight[~inside] = 0
     regions, count = ndimage.label(weight > 30)
     centres = []

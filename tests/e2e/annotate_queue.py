@@ -3,6 +3,7 @@
 No model is trained: a cycle row and its selection are written the way a finished cycle
 writes them, with the model's keypoints given by the test.
 """
+
 import io
 
 from PIL import Image as PILImage
@@ -54,14 +55,24 @@ def fill_queue(*, project, images, predictions: list[list] | None = None) -> Non
 
     index = Cycle.objects.filter(project=project).count() + 1
     cycle = Cycle.objects.create(
-        project=project, index=index, state="ready", strategy="ll_plus_plus", budget=len(images), epochs=1,
+        project=project,
+        index=index,
+        state="ready",
+        strategy="ll_plus_plus",
+        budget=len(images),
+        epochs=1,
         model_name="hg-tiny",
     )
     predictions = predictions or [predicted_row(width=image.width, height=image.height) for image in images]
     entries = [
         # As if the queue were the top of a pool ten times its size.
-        {"image_id": image.id, "rank": rank, "predicted_loss": round(2.0 - rank * 0.1, 4), "keypoints": points,
-         "top_percent": 100.0 * rank / (10 * len(images))}
+        {
+            "image_id": image.id,
+            "rank": rank,
+            "predicted_loss": round(2.0 - rank * 0.1, 4),
+            "keypoints": points,
+            "top_percent": 100.0 * rank / (10 * len(images)),
+        }
         for rank, (image, points) in enumerate(zip(images, predictions), start=1)
     ]
     queue_fill(cycle=cycle, entries=entries)

@@ -3,6 +3,7 @@
 Nothing is downloaded: Playwright launches /usr/bin/chromium. Without it the tests are
 skipped (`make test` says so; CI installs Chromium first).
 """
+
 import os
 from pathlib import Path
 
@@ -12,8 +13,14 @@ from tests.live_processes import WebServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 # Playwright's sync API keeps an event loop running in the test thread; the tests' own
 # database calls are plain synchronous ones.

@@ -1,4 +1,5 @@
 """The annotation page in a real browser: placing, dragging, saving, skipping, conflicts, precision, speed."""
+
 import math
 import re
 import statistics
@@ -198,9 +199,7 @@ def test_drag_visibility_swap_nudge_undo_and_redo(editor, project, admin_user, a
     assert stored[5] == [predicted[0][0], predicted[0][1], 2]
 
 
-def test_skip_gives_the_image_back_and_asks_twice_when_it_was_changed(
-    editor, project, admin_user, client_for
-):
+def test_skip_gives_the_image_back_and_asks_twice_when_it_was_changed(editor, project, admin_user, client_for):
     images = pool_images(project=project, user=admin_user, count=3)
     fill_queue(project=project, images=images)
     page = editor.open(project)

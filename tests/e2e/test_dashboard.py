@@ -1,4 +1,5 @@
 """The admins' dashboard in Debian's Chromium: upload, a real cycle on a real worker, the charts, access."""
+
 import base64
 import io
 import json
@@ -97,11 +98,13 @@ def test_a_refused_start_says_why(live_url, browser_page, project):
     page.get_by_label("Budget", exact=True).fill("0")
     page.get_by_role("button", name="Start cycle").click()
     expect(page.get_by_role("alert").filter(has_text="budget")).to_contain_text(
-        "The cycle was not started. budget: Ensure this value is greater than or equal to 1.")
+        "The cycle was not started. budget: Ensure this value is greater than or equal to 1."
+    )
     page.get_by_label("Budget", exact=True).fill("5")
     page.get_by_role("button", name="Start cycle").click()
     expect(page.locator("#cycle-form-message")).to_have_text(
-        "The cycle was not started. A cycle needs at least 4 labelled images; the project has 0.")
+        "The cycle was not started. A cycle needs at least 4 labelled images; the project has 0."
+    )
     expect(page.locator("#progress-phase")).to_have_text("No cycle yet.")
 
 
@@ -116,8 +119,11 @@ def test_an_admin_drops_a_zip_and_reads_the_per_file_report(live_url, browser_pa
     open_dashboard(page, live_url, project)
     expect(page.locator("#overview")).not_to_have_attribute("aria-busy", "true")
 
-    drop_files(page, "#drop-zone", [("runners.zip", "application/zip", archive.getvalue()),
-                                    ("blue.png", "image/png", png((30, 30, 200)))])
+    drop_files(
+        page,
+        "#drop-zone",
+        [("runners.zip", "application/zip", archive.getvalue()), ("blue.png", "image/png", png((30, 30, 200)))],
+    )
 
     batch = page.get_by_role("progressbar", name="Batch 1")
     expect(batch).to_have_attribute("aria-valuenow", "100")
@@ -125,8 +131,13 @@ def test_an_admin_drops_a_zip_and_reads_the_per_file_report(live_url, browser_pa
     report = page.locator("#upload-report tbody tr")
     expect(report).to_have_count(5)
     rows = {r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in report.all()}
-    assert rows == {"runners/red.png": "created", "runners/green.png": "created", "runners/red-again.png": "duplicate",
-                    "<img src=x onerror=window.pwned=1>.png": "rejected", "blue.png": "created"}
+    assert rows == {
+        "runners/red.png": "created",
+        "runners/green.png": "created",
+        "runners/red-again.png": "duplicate",
+        "<img src=x onerror=window.pwned=1>.png": "rejected",
+        "blue.png": "created",
+    }
     rejected = page.get_by_role("row", name="<img src=x onerror=window.pwned=1>.png")
     assert rejected.locator("td").nth(2).inner_text() != ""
     assert page.evaluate("window.pwned") is None
@@ -134,10 +145,12 @@ def test_an_admin_drops_a_zip_and_reads_the_per_file_report(live_url, browser_pa
     expect(page.locator('[data-tile="Images"] .value')).to_have_text("3")
 
     # The file picker takes the same path, as the next batch.
-    page.get_by_label("Choose files").set_input_files([
-        {"name": "blue-again.png", "mimeType": "image/png", "buffer": png((30, 30, 200))},
-        {"name": "white.png", "mimeType": "image/png", "buffer": png((250, 250, 250))},
-    ])
+    page.get_by_label("Choose files").set_input_files(
+        [
+            {"name": "blue-again.png", "mimeType": "image/png", "buffer": png((30, 30, 200))},
+            {"name": "white.png", "mimeType": "image/png", "buffer": png((250, 250, 250))},
+        ]
+    )
     expect(page.get_by_role("progressbar", name="Batch 2")).to_have_attribute("aria-valuenow", "100")
     expect(page.locator("#upload-summary")).to_have_text("So far: 4 created, 2 duplicate, 1 rejected.")
     expect(page.locator('[data-tile="Images"] .value')).to_have_text("4")
@@ -246,25 +259,59 @@ def recorded_cycles(project, admin_user):
         (3, "ll_plus_plus", 0.35, 0.48, 0.36, 0.66),
     ]:
         # The latest cycle had an audit sample that shows its ranking found the failures.
-        audit = {"pck_selected_ci": [0.25, 0.45], "pck_audit": 0.78, "pck_audit_ci": [0.7, 0.86],
-                 "audit_labelled": 4, "ranking_verdict": "found"} if index == 3 else {}
+        audit = (
+            {
+                "pck_selected_ci": [0.25, 0.45],
+                "pck_audit": 0.78,
+                "pck_audit_ci": [0.7, 0.86],
+                "audit_labelled": 4,
+                "ranking_verdict": "found",
+            }
+            if index == 3
+            else {}
+        )
         cycle = Cycle.objects.create(
-            project=project, index=index, state="ready", strategy=strategy, budget=4, epochs=3, model_name="hg-tiny",
+            project=project,
+            index=index,
+            state="ready",
+            strategy=strategy,
+            budget=4,
+            epochs=3,
+            model_name="hg-tiny",
             audit_fraction=0.25 if index == 3 else 0.0,
             metrics={"pck_selected": pck, "spearman": rho, "kendall": tau, "val_pck": val, "labelled": 4, **audit},
         )
         losses = np.random.default_rng(index).gamma(1.6, 0.06, size=300)
         ModelVersion.objects.create(
-            project=project, cycle=cycle, model_name="hg-tiny", checkpoint=f"models/m{index}.pt", is_active=index == 3,
+            project=project,
+            cycle=cycle,
+            model_name="hg-tiny",
+            checkpoint=f"models/m{index}.pt",
+            is_active=index == 3,
             metrics={"val_pck": val, "train_losses": [round(float(v), 6) for v in losses]},
         )
         cycles.append(cycle)
     for rank in range(1, 5):
-        image = Image.objects.create(project=project, name=f"p{rank}.png", file=f"images/p{rank}.png",
-                                     sha256=f"{rank:064x}", content_type="image/png", width=64, height=48)
-        QueueEntry.objects.create(project=project, cycle=cycles[2], image=image, rank=rank, state="done",
-                                  predicted_loss=2.0 - rank * 0.3, realized_loss=0.3 - rank * 0.05, pck=0.5,
-                                  keypoints=[[1.0, 1.0, 0.5]] * 14)
+        image = Image.objects.create(
+            project=project,
+            name=f"p{rank}.png",
+            file=f"images/p{rank}.png",
+            sha256=f"{rank:064x}",
+            content_type="image/png",
+            width=64,
+            height=48,
+        )
+        QueueEntry.objects.create(
+            project=project,
+            cycle=cycles[2],
+            image=image,
+            rank=rank,
+            state="done",
+            predicted_loss=2.0 - rank * 0.3,
+            realized_loss=0.3 - rank * 0.05,
+            pck=0.5,
+            keypoints=[[1.0, 1.0, 0.5]] * 14,
+        )
     project.name = '<img src=x onerror="window.pwned=1">Runners'
     project.save(update_fields=["name"])
     return cycles
@@ -289,8 +336,10 @@ def test_the_charts_draw_every_cycle_and_the_loss_analysis(live_url, browser_pag
     assert chart_points(page, "history-val-chart") == [3]
     assert chart_points(page, "scatter-chart") == [4]
     expect(page.locator("#within-table tbody tr")).to_have_count(14)
-    analysis = json.loads(page.evaluate("""() => fetch(`/api/v1/projects/${JSON.parse(
-        document.getElementById("dashboard-config").textContent).project.id}/loss-analysis/`).then((r) => r.text())"""))
+    analysis = json.loads(
+        page.evaluate("""() => fetch(`/api/v1/projects/${JSON.parse(
+        document.getElementById("dashboard-config").textContent).project.id}/loss-analysis/`).then((r) => r.text())""")
+    )
     assert chart_points(page, "analysis-chart") == [120, len(analysis["analysis"]["histogram"]["density"])]
     for canvas in ("history-pck-chart", "history-rank-chart", "history-val-chart", "scatter-chart", "analysis-chart"):
         assert painted_pixels(page, canvas) > 1000, canvas
@@ -315,9 +364,22 @@ def test_a_running_cycle_reads_from_the_api_on_load_and_can_be_cancelled(live_ur
     from alweb.cycles.models import Cycle
 
     Cycle.objects.create(
-        project=project, index=1, state="training", strategy="ll_plus_plus", budget=4, epochs=4, model_name="hg-tiny",
-        progress={"phase": "training", "epoch": 2, "epochs": 4, "step": 3, "steps": 5, "eta_s": 42.0,
-                  "losses": {"pose": 8.1, "head": 0.0002, "total": 8.1}},
+        project=project,
+        index=1,
+        state="training",
+        strategy="ll_plus_plus",
+        budget=4,
+        epochs=4,
+        model_name="hg-tiny",
+        progress={
+            "phase": "training",
+            "epoch": 2,
+            "epochs": 4,
+            "step": 3,
+            "steps": 5,
+            "eta_s": 42.0,
+            "losses": {"pose": 8.1, "head": 0.0002, "total": 8.1},
+        },
     )
     page = browser_page()
     open_dashboard(page, live_url, project)

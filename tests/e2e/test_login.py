@@ -1,4 +1,5 @@
 """Signing in and out in a real browser."""
+
 import pytest
 
 from tests.e2e.conftest import log_in

@@ -4,6 +4,7 @@ The references integrate over x directly, with QUADPACK's algebraic weight x^(k-
 [0, 1] for the singular density; the module under test uses other substitutions
 (p = F(x) for the probability, t = x^k or a mode-relative density for the ratio).
 """
+
 import math
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Loaders of LSP/LSPET, MPII and COCO, on tiny files written here in each format."""
+
 import json
 import math
 
@@ -89,7 +90,10 @@ def _write_mpii(root):
     after squeeze_me), two people, one of them without joints, and a test image."""
     empty = np.zeros((0, 0))
     person_a = dict(
-        x1=10, y1=20, x2=40, y2=60,
+        x1=10,
+        y1=20,
+        x2=40,
+        y2=60,
         annopoints={"point": _points([(0, 101.0, 201.0, 1), (9, 51.0, 11.0, "0"), (13, 31.0, 41.0, empty)])},
     )
     person_b = dict(x1=empty, y1=empty, x2=empty, y2=empty, annopoints={"point": _points([(15, 6.0, 8.0, 1)])})
@@ -141,7 +145,7 @@ def test_mpii_finds_the_file_in_the_release_folder(tmp_path):
 
 
 def test_mpii_without_the_file_says_where_it_looked(tmp_path):
-    with pytest.raises(FileNotFoundError, match="mpii_human_pose_v1_u12_1.mat"):
+    with pytest.raises(FileNotFoundError, match=r"mpii_human_pose_v1_u12_1\.mat"):
         load_mpii(tmp_path)
 
 
@@ -156,7 +160,10 @@ def _coco(annotations, file_name="a.jpg"):
 def _annotation(ann_id, keypoints, num_keypoints=None, image_id=7):
     labelled = sum(1 for v in keypoints[2::3] if v > 0)
     return {
-        "id": ann_id, "image_id": image_id, "category_id": 1, "keypoints": keypoints,
+        "id": ann_id,
+        "image_id": image_id,
+        "category_id": 1,
+        "keypoints": keypoints,
         "num_keypoints": labelled if num_keypoints is None else num_keypoints,
     }
 

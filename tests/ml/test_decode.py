@@ -32,7 +32,7 @@ def test_sub_pixel_refinement_recovers_gaussian_centre():
 
 def test_heatmap_pixel_centres_map_to_input_pixel_centres():
     heatmaps = torch.zeros(1, 2, 8, 8)
-    heatmaps[0, 0, 0, 0] = 1.0    # a lone spike: no neighbour to refine toward
+    heatmaps[0, 0, 0, 0] = 1.0  # a lone spike: no neighbour to refine toward
     heatmaps[0, 1, 5, 2] = 1.0
     pred, maxvals = decode_heatmaps(heatmaps, scale_to_input=4.0)
     # Heatmap pixel x covers input pixels 4x .. 4x+3, whose centre is 4x + 1.5.

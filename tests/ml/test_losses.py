@@ -9,8 +9,8 @@ from ml.losses import learning_loss, ll_plus_plus_loss, per_image_heatmap_loss
 def test_per_image_loss_masks_joints_and_averages_stacks():
     target = torch.zeros(1, 2, 2, 2)
     pred = torch.zeros(1, 2, 2, 2, 2)  # [B, S, K, h, w]
-    pred[0, 0, 0] = 2.0   # stack 0, joint 0: MSE 4
-    pred[0, 1, 0] = 4.0   # stack 1, joint 0: MSE 16
+    pred[0, 0, 0] = 2.0  # stack 0, joint 0: MSE 4
+    pred[0, 1, 0] = 4.0  # stack 1, joint 0: MSE 16
     pred[0, :, 1] = 100.0  # joint 1 is unlabelled: ignored
     weight = torch.tensor([[1.0, 0.0]])
     loss = per_image_heatmap_loss(pred, target, weight)
@@ -26,7 +26,7 @@ def test_per_image_loss_accepts_single_stack_and_no_labels():
 
 def test_learning_loss_hand_computed():
     pred = torch.tensor([0.5, 2.0, 1.0, 0.0])
-    true = torch.tensor([3.0, 1.0, 1.0, 2.0])   # pairs (0,2): l0 > l2; (1,3): l1 < l3
+    true = torch.tensor([3.0, 1.0, 1.0, 2.0])  # pairs (0,2): l0 > l2; (1,3): l1 < l3
     # pair 0: max(0, -(1)(0.5 - 1.0) + 1) = 1.5; pair 1: max(0, -(-1)(2.0 - 0.0) + 1) = 3.0
     assert learning_loss(pred, true).item() == pytest.approx(2.25)
     assert learning_loss(torch.tensor([5.0, 0.0]), torch.tensor([2.0, 1.0])).item() == 0.0

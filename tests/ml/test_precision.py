@@ -1,4 +1,5 @@
 """autocast_for: bf16 autocast on CUDA, nothing on a CPU."""
+
 import contextlib
 
 import pytest

@@ -1,4 +1,5 @@
 """The synthetic pose set: determinism, shapes, the visibility convention and speed."""
+
 import time
 
 import numpy as np

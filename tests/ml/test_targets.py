@@ -16,12 +16,12 @@ def test_heatmap_peak_shape_and_weight():
     vis = np.array([2, 0, 2, 1])
     heatmaps, weight = make_heatmaps(kp, vis, input_size=64, heatmap_size=16, sigma=1.75, peak=30.0)
     assert heatmaps.shape == (4, 16, 16) and heatmaps.dtype == torch.float32
-    assert weight.tolist() == [1.0, 0.0, 0.0, 0.0]      # unlabelled, and outside the map, get 0
+    assert weight.tolist() == [1.0, 0.0, 0.0, 0.0]  # unlabelled, and outside the map, get 0
     assert heatmaps[1:].abs().max() == 0
     # Input (10, 20) lies at heatmap ((10 + 0.5) / 4 - 0.5, (20 + 0.5) / 4 - 0.5) = (2.125, 4.625).
     iy, ix = divmod(int(heatmaps[0].argmax()), 16)
     assert (ix, iy) == (2, 5)
-    expected = 30.0 * np.exp(-(0.125 ** 2 + 0.375 ** 2) / (2 * 1.75 ** 2))
+    expected = 30.0 * np.exp(-(0.125**2 + 0.375**2) / (2 * 1.75**2))
     assert heatmaps[0].max().item() == pytest.approx(expected, rel=1e-5)
 
 
@@ -34,8 +34,16 @@ def test_flip_augmentation_swaps_left_and_right_joints():
     image = _image(size, size)
     kp = np.stack([np.linspace(3, 28, 14), np.linspace(5, 26, 14)], axis=1)
     vis = np.array([2] * 13 + [0])
-    ds = KeypointDataset(image[None], kp[None], vis[None], skeleton=LSP14, input_size=size, heatmap_size=8,
-                         train=True, augment_config=AugmentConfig(scale=0.0, rotation=0.0, flip=1.0))
+    ds = KeypointDataset(
+        image[None],
+        kp[None],
+        vis[None],
+        skeleton=LSP14,
+        input_size=size,
+        heatmap_size=8,
+        train=True,
+        augment_config=AugmentConfig(scale=0.0, rotation=0.0, flip=1.0),
+    )
     item = ds[0]
     perm = LSP14.flip_permutation()
     expected = np.stack([size - 1 - kp[perm, 0], kp[perm, 1]], axis=1)

@@ -1,4 +1,5 @@
 """A real server (pytest-django's live_server) and a token for the command-line client."""
+
 import gc
 import threading
 

@@ -1,4 +1,5 @@
 """`python -m alweb.client export` against a running server."""
+
 import json
 import socket
 import subprocess
@@ -28,13 +29,17 @@ def test_export_defaults_to_the_servers_file_name(run_client, project, tmp_path,
 
 def test_token_from_the_environment(run_client, project, token, tmp_path, monkeypatch):
     monkeypatch.setenv("ALWEB_TOKEN", token)
-    code, _, err = run_client("export", "--project", str(project.id), "--out", str(tmp_path / "x.json"), with_token=False)
+    code, _, err = run_client(
+        "export", "--project", str(project.id), "--out", str(tmp_path / "x.json"), with_token=False
+    )
     assert code == 0, err
 
 
 def test_bad_token_is_explained(run_client, project, tmp_path, monkeypatch):
     monkeypatch.setenv("ALWEB_TOKEN", "not-a-token")
-    code, _, err = run_client("export", "--project", str(project.id), "--out", str(tmp_path / "x.json"), with_token=False)
+    code, _, err = run_client(
+        "export", "--project", str(project.id), "--out", str(tmp_path / "x.json"), with_token=False
+    )
     assert code == 2
     assert "refused the token (401)" in err
     assert not list(tmp_path.iterdir())

@@ -1,4 +1,5 @@
 """`python -m alweb.client upload` against a running server: skip what is there, resume, report rejects."""
+
 import io
 import shutil
 
@@ -53,7 +54,9 @@ def sent(monkeypatch):
 
 
 def upload(run_client, project, folder, *extra):
-    return run_client("upload", "--project", str(project.id), "--batch-size", "2", "--workers", "2", *extra, str(folder))
+    return run_client(
+        "upload", "--project", str(project.id), "--batch-size", "2", "--workers", "2", *extra, str(folder)
+    )
 
 
 def test_upload_reports_rejects_and_a_rerun_sends_nothing_new(run_client, project, folder, sent):
@@ -62,7 +65,14 @@ def test_upload_reports_rejects_and_a_rerun_sends_nothing_new(run_client, projec
     assert code == 1, err
     assert "7 images found, 0 already on the server; created 6, duplicate 0, rejected 1, failed 0." in out
     assert "day2/broken.jpg: " in out
-    assert sorted(project.images.values_list("name", flat=True)) == ["D.JPEG", "a.png", "b.jpg", "c.webp", "e.png", "f.png"]
+    assert sorted(project.images.values_list("name", flat=True)) == [
+        "D.JPEG",
+        "a.png",
+        "b.jpg",
+        "c.webp",
+        "e.png",
+        "f.png",
+    ]
     assert sum(len(batch) for batch in sent) == 7
 
     sent.clear()
@@ -161,7 +171,7 @@ def test_a_server_error_that_persists_fails_the_batch_not_the_run(run_client, pr
 
     monkeypatch.setattr(requests.Session, "post", first_batch_fails)
     monkeypatch.setattr(api.time, "sleep", lambda seconds: None)
-    code, out, err = upload(run_client, project, folder, "--workers", "1", "--retries", "1")
+    code, out, _err = upload(run_client, project, folder, "--workers", "1", "--retries", "1")
 
     assert code == 1
     assert "created 4, duplicate 0, rejected 0, failed 2." in out

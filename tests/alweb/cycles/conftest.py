@@ -1,4 +1,5 @@
 """Real Celery worker processes for the loop's tests, and a broker that can be restarted."""
+
 import os
 import signal
 import subprocess
@@ -31,5 +32,9 @@ def restart_broker(broker) -> None:
         pytest.skip("REDIS_URL is set but ALWEB_TEST_REDIS_RESTART_COMMAND is not: the test cannot restart that Redis")
     subprocess.run(["redis-cli", "-u", os.environ["REDIS_URL"], "shutdown", "nosave"], check=False)
     subprocess.run(command, shell=True, check=True)
-    wait_for(lambda: subprocess.run(["redis-cli", "-u", os.environ["REDIS_URL"], "ping"],
-                                    capture_output=True).returncode == 0, timeout=20)
+    wait_for(
+        lambda: (
+            subprocess.run(["redis-cli", "-u", os.environ["REDIS_URL"], "ping"], capture_output=True).returncode == 0
+        ),
+        timeout=20,
+    )

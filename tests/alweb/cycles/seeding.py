@@ -1,4 +1,5 @@
 """Projects filled with synthetic figures and their true labels, through the real services."""
+
 from alweb.demo.services import synthetic_split_ensure
 
 

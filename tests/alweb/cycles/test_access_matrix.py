@@ -1,4 +1,5 @@
 """Every cycle and model endpoint x {anonymous 401, outsider 404, annotator, admin}."""
+
 import pytest
 
 from alweb.cycles.models import Cycle, ModelVersion
@@ -8,8 +9,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def running(project):
-    cycle = Cycle.objects.create(project=project, index=1, state="training", strategy="ll_plus_plus", budget=5,
-                                 epochs=1, model_name="hg-tiny")
+    cycle = Cycle.objects.create(
+        project=project, index=1, state="training", strategy="ll_plus_plus", budget=5, epochs=1, model_name="hg-tiny"
+    )
     version = ModelVersion.objects.create(project=project, model_name="hg-tiny", checkpoint="models/x.pt")
     return cycle, version
 
@@ -26,8 +28,18 @@ ENDPOINTS = [
 
 
 @pytest.mark.parametrize("method, template, annotator_status, admin_status", ENDPOINTS)
-def test_access(method, template, annotator_status, admin_status, project, running, anonymous_client,
-                outsider_client, annotator_client, admin_client):
+def test_access(
+    method,
+    template,
+    annotator_status,
+    admin_status,
+    project,
+    running,
+    anonymous_client,
+    outsider_client,
+    annotator_client,
+    admin_client,
+):
     cycle, version = running
     url = template.format(project=project.id, cycle=cycle.id, version=version.id)
     assert getattr(anonymous_client, method)(url).status_code == 401

@@ -1,11 +1,12 @@
 """A Redis restart mid-cycle loses messages and connections; the cycle still finishes once."""
+
 import pytest
 
 from alweb.cycles.models import Cycle, ModelVersion
 from alweb.cycles.services import cycle_start
 from tests.alweb.cycles.conftest import restart_broker
-from tests.live_processes import WorkerProcess, wait_for
 from tests.alweb.cycles.seeding import seed_synthetic
+from tests.live_processes import WorkerProcess, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 

@@ -43,12 +43,18 @@ def test_a_cycle_survives_three_kills_and_a_redis_restart(chaos_settings, worker
     chaos = random.Random(20261130)
     seed_synthetic(project=project, user=admin_user, train=16, val=4, pool=POOL)
     labels_before = labels(project)
-    cycle = cycle_start(project=project, strategy="ll_plus_plus", budget=BUDGET, epochs=8, head_epochs=2,
-                        audit_fraction=0.0, model_name="hg-tiny")
+    cycle = cycle_start(
+        project=project,
+        strategy="ll_plus_plus",
+        budget=BUDGET,
+        epochs=8,
+        head_epochs=2,
+        audit_fraction=0.0,
+        model_name="hg-tiny",
+    )
 
     # Kill 1: at a random step of the pose network's training.
-    wait_for(lambda: (state_of(cycle.id).progress.get("epoch") or 0) >= chaos.randint(1, 3), timeout=120,
-             worker=worker)
+    wait_for(lambda: (state_of(cycle.id).progress.get("epoch") or 0) >= chaos.randint(1, 3), timeout=120, worker=worker)
     worker.kill(signal.SIGKILL)
     restart_broker(broker)
     worker.start()
@@ -58,14 +64,21 @@ def test_a_cycle_survives_three_kills_and_a_redis_restart(chaos_settings, worker
     worker.kill(signal.SIGKILL)
     worker.start()
     # Kill 3: while the pool is being scored, after some of its chunks landed.
-    wait_for(lambda: state_of(cycle.id).state in ("scoring", "selecting", "ready") and
-             Score.objects.filter(model_version__cycle=cycle).count() >= chaos.randint(6, 18)
-             or state_of(cycle.id).state == "ready", timeout=240, worker=worker)
+    wait_for(
+        lambda: (
+            (
+                state_of(cycle.id).state in ("scoring", "selecting", "ready")
+                and Score.objects.filter(model_version__cycle=cycle).count() >= chaos.randint(6, 18)
+            )
+            or state_of(cycle.id).state == "ready"
+        ),
+        timeout=240,
+        worker=worker,
+    )
     worker.kill(signal.SIGKILL)
     worker.start()
 
-    done = wait_for(lambda: (c := state_of(cycle.id)).state in ("ready", "failed") and c, timeout=240,
-                    worker=worker)
+    done = wait_for(lambda: (c := state_of(cycle.id)).state in ("ready", "failed") and c, timeout=240, worker=worker)
     assert done.state == "ready", done.error
     assert ModelVersion.objects.filter(project=project).count() == 1
     version = ModelVersion.objects.get(cycle=done)
@@ -74,5 +87,7 @@ def test_a_cycle_survives_three_kills_and_a_redis_restart(chaos_settings, worker
     queued = list(done.queue_entries.values_list("image_id", flat=True))
     assert len(queued) == len(set(queued)) == BUDGET
     assert labels(project) == labels_before
-    print(f"\nchaos: ready after {(done.finished_at - done.created_at).total_seconds():.1f} s, "
-          f"{done.attempts} training attempts, {version.metrics['resumed_at_epoch']} epochs resumed from a checkpoint")
+    print(
+        f"\nchaos: ready after {(done.finished_at - done.created_at).total_seconds():.1f} s, "
+        f"{done.attempts} training attempts, {version.metrics['resumed_at_epoch']} epochs resumed from a checkpoint"
+    )

@@ -1,12 +1,13 @@
 """Faults the loop must survive: a worker killed mid-training, a broker restart, a cancel."""
+
 import signal
 
 import pytest
 
 from alweb.cycles.models import Cycle, ModelVersion, Score
 from alweb.cycles.services import cycle_claim, cycle_start
-from tests.live_processes import wait_for
 from tests.alweb.cycles.seeding import seed_synthetic
+from tests.live_processes import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
@@ -70,8 +71,15 @@ def test_cancel_stops_a_running_cycle(worker, project, admin_user, admin_client,
     assert response.status_code == 200 and response.json()["state"] == "cancelled"
     assert admin_client.post(f"/api/v1/cycles/{cycle.id}/cancel/").status_code == 409
     # The worker notices at its next heartbeat and stores no model.
-    second = wait_for(lambda: admin_client.post(f"/api/v1/projects/{project.id}/cycles/",
-                                                {"budget": 4, "epochs": 1}, format="json").status_code == 201,
-                      timeout=30, worker=worker)
+    second = wait_for(
+        lambda: (
+            admin_client.post(
+                f"/api/v1/projects/{project.id}/cycles/", {"budget": 4, "epochs": 1}, format="json"
+            ).status_code
+            == 201
+        ),
+        timeout=30,
+        worker=worker,
+    )
     assert second
     assert not ModelVersion.objects.filter(cycle_id=cycle.id).exists()

@@ -1,4 +1,5 @@
 """The project websocket hears a cycle's states and its training progress from the worker."""
+
 import json
 
 import pytest

@@ -156,7 +156,7 @@ def test_recovery_rescores_only_the_chunks_whose_scores_never_arrived(seeded, se
 
 def test_recovery_finishes_a_selection_that_was_cut_short(seeded, sent):
     cycle = trained(seeded, sent)
-    for cycle_id, version_id, image_ids in sent.take(dispatch.CYCLE_SCORE_CHUNK):
+    for _cycle_id, version_id, image_ids in sent.take(dispatch.CYCLE_SCORE_CHUNK):
         scores = chunk_score(version=ModelVersion.objects.get(pk=version_id), image_ids=image_ids)
         services.scores_upsert(version=ModelVersion.objects.get(pk=version_id), rows=scores.rows)
     # The worker moved the cycle to selecting and died before the queue was filled.
@@ -214,7 +214,9 @@ def test_an_audit_sample_of_random_pool_images_is_mixed_into_the_queue_and_measu
     assert cycle.metrics["selected"] == BUDGET + 2
 
     while (entry := lease_next(project=seeded, user=annotator_user)) is not None:
-        annotation_save(image=entry.image, user=annotator_user, keypoints=synthetic_label_for(entry.image), if_match=None)
+        annotation_save(
+            image=entry.image, user=annotator_user, keypoints=synthetic_label_for(entry.image), if_match=None
+        )
     for (entry_id,) in sent.take(dispatch.LABEL_OUTCOME_RECORD):
         pipeline.label_outcome_record(entry_id=entry_id)
 

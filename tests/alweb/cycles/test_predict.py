@@ -1,4 +1,5 @@
 """POST /projects/{id}/predict/: keypoints, predicted loss, its percentile in the pool, flagging."""
+
 import io
 import time
 
@@ -28,15 +29,17 @@ def png(width=96, height=80, seed=0) -> io.BytesIO:
 def deployed(project, admin_user):
     """An active hg-tiny model with scores for a pool of 10 images, losses 0.0 to 0.9."""
     seed_synthetic(project=project, user=admin_user, train=0, val=0, pool=10)
-    cycle = Cycle.objects.create(project=project, index=1, state="ready", strategy="ll_plus_plus", budget=5,
-                                 epochs=1, model_name="hg-tiny")
+    cycle = Cycle.objects.create(
+        project=project, index=1, state="ready", strategy="ll_plus_plus", budget=5, epochs=1, model_name="hg-tiny"
+    )
     version = ModelVersion.objects.create(project=project, cycle=cycle, model_name="hg-tiny", is_active=True)
     torch_model = create_model("hg-tiny", num_keypoints=14)
     version.checkpoint.name = artefacts.model_save(model=torch_model, name=f"models/test-{version.id}.pt")
     version.save(update_fields=["checkpoint"])
     for i, image in enumerate(Image.objects.filter(project=project).order_by("id")):
-        Score.objects.create(model_version=version, image=image, predicted_loss=i / 10,
-                             keypoints=[[0, 0]] * 14, confidence=[0.5] * 14)
+        Score.objects.create(
+            model_version=version, image=image, predicted_loss=i / 10, keypoints=[[0, 0]] * 14, confidence=[0.5] * 14
+        )
     return version
 
 

@@ -7,9 +7,7 @@ from alweb.cycles.outcomes import ranking_verdict
 from alweb.cycles.ranking import _interleaved, _top_percent, audit_size
 
 
-@pytest.mark.parametrize(
-    ("budget", "fraction", "expected"), [(50, 0.1, 5), (3, 0.1, 1), (10, 0.0, 0), (100, 0.25, 25)]
-)
+@pytest.mark.parametrize(("budget", "fraction", "expected"), [(50, 0.1, 5), (3, 0.1, 1), (10, 0.0, 0), (100, 0.25, 25)])
 def test_the_audit_sample_is_a_share_of_the_budget_and_at_least_one_image_when_on(budget, fraction, expected):
     assert audit_size(budget=budget, fraction=fraction) == expected
 

@@ -1,12 +1,13 @@
 """simulate_annotators drives whole cycles through the real services and a real worker."""
+
 import pytest
 from django.core.management import call_command
 
 from alweb.annotations.models import Annotation
 from alweb.cycles.models import Cycle
 from alweb.cycles.services import cycle_start
-from tests.live_processes import wait_for
 from tests.alweb.cycles.seeding import seed_synthetic
+from tests.live_processes import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 

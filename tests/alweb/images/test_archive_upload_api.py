@@ -1,4 +1,5 @@
 """Zip archives: members are checked one by one and reported by their path inside the archive."""
+
 import io
 import struct
 import zipfile
@@ -153,7 +154,9 @@ def test_encrypted_member_is_rejected(post_files, media):
 def test_zip_given_as_an_archive_member_is_nested(project, media):
     from alweb.images.services import images_ingest
 
-    results = images_ingest(project=project, files=[("inner.zip", io.BytesIO(zip_bytes([("a.jpg", jpeg())])))], from_archive=True)
+    results = images_ingest(
+        project=project, files=[("inner.zip", io.BytesIO(zip_bytes([("a.jpg", jpeg())])))], from_archive=True
+    )
     assert results[0].status == "rejected" and "Archives inside archives" in results[0].reason
     assert_nothing_stored(media)
 
@@ -166,17 +169,16 @@ def with_end_record(archive: bytes, *, entries: int, directory_bytes: int, zip64
     if not zip64:
         fields[4] = fields[3] = min(entries, 0xFFFF)
         fields[5] = directory_bytes
-        return archive[:at] + eocd.pack(*fields) + archive[at + eocd.size:]
+        return archive[:at] + eocd.pack(*fields) + archive[at + eocd.size :]
     record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, directory_bytes, fields[6])
     locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, at, 1)
     fields[3] = fields[4] = 0xFFFF
     fields[5] = fields[6] = 0xFFFFFFFF
-    return archive[:at] + record + locator + eocd.pack(*fields) + archive[at + eocd.size:]
+    return archive[:at] + record + locator + eocd.pack(*fields) + archive[at + eocd.size :]
 
 
 @pytest.mark.parametrize("zip64", [False, True])
-def test_end_record_listing_too_many_entries_is_refused_before_parsing(post_files, media, settings, monkeypatch,
-                                                                      zip64):
+def test_end_record_listing_too_many_entries_is_refused_before_parsing(post_files, media, settings, monkeypatch, zip64):
     settings.UPLOAD_MAX_FILES = 10
     archive = zip_bytes([("a.jpg", jpeg())])
     monkeypatch.setattr(zipfile, "ZipFile", lambda *args, **kwargs: pytest.fail("the directory was parsed"))

@@ -1,4 +1,5 @@
 """Listing, counting, reading, moving and downloading images; who may do what."""
+
 import io
 
 import pytest
@@ -16,8 +17,17 @@ def make_rows(project):
     def make(states, splits=None):
         splits = splits or ["pool"] * len(states)
         rows = [
-            Image(project=project, name=f"{i}.jpg", file=f"images/x/{i}.jpg", sha256=f"{i:064x}",
-                  content_type="image/jpeg", width=64, height=48, state=state, split=split)
+            Image(
+                project=project,
+                name=f"{i}.jpg",
+                file=f"images/x/{i}.jpg",
+                sha256=f"{i:064x}",
+                content_type="image/jpeg",
+                width=64,
+                height=48,
+                state=state,
+                split=split,
+            )
             for i, (state, split) in enumerate(zip(states, splits))
         ]
         return Image.objects.bulk_create(rows)

@@ -1,4 +1,5 @@
 """images_ingest on its own: the contract other importers rely on, rollback, and racing uploads."""
+
 import io
 from unittest import mock
 
@@ -17,7 +18,9 @@ def files(*seeds):
 def test_results_come_back_in_order_under_the_names_given(project, media):
     from alweb.images.services import images_ingest
 
-    results = images_ingest(project=project, files=files(1, 2, 1) + [("dir/bad.jpg", io.BytesIO(b"nope"))], split="train")
+    results = images_ingest(
+        project=project, files=files(1, 2, 1) + [("dir/bad.jpg", io.BytesIO(b"nope"))], split="train"
+    )
     assert [(r.name, r.status) for r in results] == [
         ("dir/1.jpg", "created"),
         ("dir/2.jpg", "created"),
@@ -80,8 +83,13 @@ def test_same_content_stored_by_a_racing_request_becomes_a_duplicate(project, me
         new = real_store(**kwargs)
         image = new[0].image
         racing["image"] = Image.objects.create(
-            project=project, name="theirs.jpg", file="images/theirs.jpg", sha256=image.sha256,
-            content_type="image/jpeg", width=image.width, height=image.height,
+            project=project,
+            name="theirs.jpg",
+            file="images/theirs.jpg",
+            sha256=image.sha256,
+            content_type="image/jpeg",
+            width=image.width,
+            height=image.height,
         )
         return new
 

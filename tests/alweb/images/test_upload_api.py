@@ -1,7 +1,8 @@
 """Uploading images: every bad input is rejected with a reason and leaves nothing behind."""
+
 import hashlib
-import os
 import io
+import os
 
 import pytest
 from PIL import Image as PILImage
@@ -21,7 +22,9 @@ def only_result(response, status=400):
 def test_jpeg_png_and_webp_are_stored_with_their_type_and_size(post_files, media):
     from alweb.images.models import Image
 
-    response = post_files(("a.jpg", jpeg()), ("b.png", image_bytes("PNG", seed=1)), ("c.webp", image_bytes("WEBP", seed=2)))
+    response = post_files(
+        ("a.jpg", jpeg()), ("b.png", image_bytes("PNG", seed=1)), ("c.webp", image_bytes("WEBP", seed=2))
+    )
     assert response.status_code == 201, response.content
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["created"] * 3
@@ -167,7 +170,9 @@ def test_duplicate_across_requests_reports_the_existing_image(post_files, media)
 
 
 def test_same_content_in_another_project_is_a_new_image(post_files, admin_client, media):
-    project_id = admin_client.post("/api/v1/projects/", {"name": "Other", "preset": "lsp14"}, format="json").json()["id"]
+    project_id = admin_client.post("/api/v1/projects/", {"name": "Other", "preset": "lsp14"}, format="json").json()[
+        "id"
+    ]
     post_files(("a.jpg", jpeg()))
     response = admin_client.post(
         f"/api/v1/projects/{project_id}/images/", {"files": [io.BytesIO(jpeg())]}, format="multipart"

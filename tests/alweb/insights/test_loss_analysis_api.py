@@ -1,4 +1,6 @@
 """The Gamma analysis of the active model's training losses, as the dashboard draws it."""
+
+import itertools
 import math
 
 import pytest
@@ -42,13 +44,13 @@ def test_the_fit_the_histogram_and_both_tables(admin_client, project, ready_cycl
     within = analysis["within_delta"]
     assert [row["delta"] for row in within] == [round(0.02 + 0.01 * i, 2) for i in range(14)]
     assert within[3]["probability"] == pytest.approx(pair_within_delta_probability(0.05, k, theta))
-    assert all(a["probability"] < b["probability"] for a, b in zip(within, within[1:]))
+    assert all(a["probability"] < b["probability"] for a, b in itertools.pairwise(within))
 
     offsets = analysis["gradient_offset"]
     assert [row["delta"] for row in offsets] == [round(0.05 * i, 2) for i in range(11)]
     assert offsets[0] == {"delta": 0.0, "expected_target": 0.5, "offset": 0.0}
     assert offsets[2]["expected_target"] == pytest.approx(expected_pair_ratio(0.1, k, theta))
-    assert all(a["offset"] < b["offset"] for a, b in zip(offsets, offsets[1:]))
+    assert all(a["offset"] < b["offset"] for a, b in itertools.pairwise(offsets))
     assert "Gamma" in analysis["explanation"] and "margin" in analysis["explanation"]
 
 

@@ -1,4 +1,5 @@
 """The project at a glance: pool counts, labelled sets, the queue, the active model, the labelling rate."""
+
 from datetime import timedelta
 
 import pytest
@@ -17,8 +18,11 @@ def overview(client, project):
 
 def test_a_new_project_reads_as_empty(admin_client, project):
     body = overview(admin_client, project)
-    assert body["images"] == {"total": 0, "by_state": {"unlabelled": 0, "queued": 0, "labelled": 0},
-                              "by_split": {"pool": 0, "train": 0, "val": 0}}
+    assert body["images"] == {
+        "total": 0,
+        "by_state": {"unlabelled": 0, "queued": 0, "labelled": 0},
+        "by_split": {"pool": 0, "train": 0, "val": 0},
+    }
     assert (body["labelled"], body["validation"], body["active_model"]) == (0, 0, None)
     assert body["queue"] == {"open": 0, "leased": 0, "done": 0}
     assert body["labelling"]["total"] == 0 and len(body["labelling"]["hours"]) == 24

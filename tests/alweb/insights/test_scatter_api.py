@@ -1,4 +1,5 @@
 """Predicted against realized loss of a cycle's selection, once its images are labelled."""
+
 import pytest
 
 pytestmark = pytest.mark.django_db

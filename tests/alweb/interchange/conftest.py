@@ -1,4 +1,5 @@
 """Helpers for the COCO tests: tiny generated images, stored rows, exported documents."""
+
 import io
 import json
 
@@ -6,7 +7,9 @@ import pytest
 from PIL import Image as PILImage
 
 
-def image_bytes(*, width: int, height: int, fmt: str = "PNG", color=(200, 40, 40), orientation: int | None = None) -> bytes:
+def image_bytes(
+    *, width: int, height: int, fmt: str = "PNG", color=(200, 40, 40), orientation: int | None = None
+) -> bytes:
     """A small image file; with orientation, a JPEG whose EXIF says how to turn it upright."""
     buffer = io.BytesIO()
     picture = PILImage.new("RGB", (width, height), color)

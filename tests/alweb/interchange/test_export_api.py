@@ -1,4 +1,5 @@
 """Exporting a project as COCO keypoints through whole HTTP requests."""
+
 import json
 
 import pytest
@@ -71,8 +72,15 @@ def test_export_of_many_images_streams_in_several_chunks(admin_client, project, 
 
     first = stored_image(project=project, name="first.png", width=8, height=8)
     Image.objects.bulk_create(
-        Image(project=project, name=f"img-{i:05d}.png", file=first.file.name, sha256=f"{i:064d}",
-              content_type="image/png", width=8, height=8)
+        Image(
+            project=project,
+            name=f"img-{i:05d}.png",
+            file=first.file.name,
+            sha256=f"{i:064d}",
+            content_type="image/png",
+            width=8,
+            height=8,
+        )
         for i in range(3000)
     )
     label(first, admin_user, [[1, 1, 2]] * 14)

@@ -1,4 +1,5 @@
 """Importing COCO keypoints through whole HTTP requests: labels only, with images, and what is refused."""
+
 import pytest
 
 from tests.alweb.interchange.conftest import coco_json, image_bytes, upload, zip_of
@@ -17,8 +18,10 @@ def points(*xyv) -> list:
 def document(images, annotations) -> dict:
     return {
         "images": [{"id": i, "file_name": name, "width": w, "height": h} for i, name, w, h in images],
-        "annotations": [{"id": 100 + n, "image_id": image_id, "category_id": 1, "keypoints": flat}
-                        for n, (image_id, flat) in enumerate(annotations)],
+        "annotations": [
+            {"id": 100 + n, "image_id": image_id, "category_id": 1, "keypoints": flat}
+            for n, (image_id, flat) in enumerate(annotations)
+        ],
         "categories": [{"id": 1, "name": "person", "keypoints": [f"k{i}" for i in range(K)], "skeleton": []}],
     }
 
@@ -51,7 +54,9 @@ def test_labels_only_import_matches_names_and_replaces_labels_keeping_history(ad
 
 def test_several_people_on_one_image_keep_the_first_and_report_the_others(admin_client, project, stored_image):
     image = stored_image(project=project, name="crowd.png", width=50, height=50)
-    coco = document([(7, "crowd.png", 50, 50)], [(7, points((1, 1, 2))), (7, points((2, 2, 2))), (7, points((3, 3, 2)))])
+    coco = document(
+        [(7, "crowd.png", 50, 50)], [(7, points((1, 1, 2))), (7, points((2, 2, 2))), (7, points((3, 3, 2)))]
+    )
 
     response = post_import(admin_client, project, coco)
 

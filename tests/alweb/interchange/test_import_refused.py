@@ -1,4 +1,5 @@
 """Bad COCO imports: each is a 400 saying what is wrong, and nothing is stored (rows or files)."""
+
 import json
 
 import pytest
@@ -36,41 +37,51 @@ CASES = {
     "absolute file_name": (changed(lambda d: d["images"][0].update(file_name="/etc/a.png")), "absolute path"),
     "windows file_name": (changed(lambda d: d["images"][0].update(file_name="C:\\a.png")), "absolute path"),
     "too few keypoints": (
-        changed(lambda d: d["annotations"][0].update(keypoints=points()[:-3])), f"has {3 * K - 3} keypoint values"
+        changed(lambda d: d["annotations"][0].update(keypoints=points()[:-3])),
+        f"has {3 * K - 3} keypoint values",
     ),
     "too many keypoints": (changed(lambda d: d["annotations"][0]["keypoints"].append(1)), f"needs {3 * K}"),
     "keypoints not a list": (changed(lambda d: d["annotations"][0].update(keypoints="1,2,2")), "keypoint values"),
     "skeleton of another size": (
-        changed(lambda d: d["categories"][0].update(keypoints=["x"] * 17)), "has 17 keypoints; this project's skeleton has 14"
+        changed(lambda d: d["categories"][0].update(keypoints=["x"] * 17)),
+        "has 17 keypoints; this project's skeleton has 14",
     ),
     "image_id matching no image": (changed(lambda d: d["annotations"][0].update(image_id=99)), "99 matches no image"),
     "image id given twice": (changed(lambda d: d["images"][1].update(id=1)), "id 1 appears twice"),
     "annotation id given twice": (changed(lambda d: d["annotations"][1].update(id=100)), "id 100 appears twice"),
     "category_id matching no category": (
-        changed(lambda d: d["annotations"][0].update(category_id=5)), "category_id 5 matches no category"
+        changed(lambda d: d["annotations"][0].update(category_id=5)),
+        "category_id 5 matches no category",
     ),
-    "visibility 3": (changed(lambda d: d["annotations"][0].update(keypoints=points((1, 1, 3)))), "visibility must be 0, 1 or 2"),
-    "point outside the image": (changed(lambda d: d["annotations"][0].update(keypoints=points((41, 5, 2)))), "outside the 40x30"),
-    "negative point": (changed(lambda d: d["annotations"][0].update(keypoints=points((-1, 5, 2)))), "outside the 40x30"),
+    "visibility 3": (
+        changed(lambda d: d["annotations"][0].update(keypoints=points((1, 1, 3)))),
+        "visibility must be 0, 1 or 2",
+    ),
+    "point outside the image": (
+        changed(lambda d: d["annotations"][0].update(keypoints=points((41, 5, 2)))),
+        "outside the 40x30",
+    ),
+    "negative point": (
+        changed(lambda d: d["annotations"][0].update(keypoints=points((-1, 5, 2)))),
+        "outside the 40x30",
+    ),
     "file name missing": (changed(lambda d: d["images"][0].pop("file_name")), "file_name must be a name"),
     "size missing": (changed(lambda d: d["images"][0].pop("width")), "positive integer width and height"),
     "no images list": (changed(lambda d: d.pop("images")), 'needs an "images" list'),
     "no annotations list": (changed(lambda d: d.update(annotations={})), 'needs an "annotations" list'),
     "not JSON": ("{this is not json", "not valid JSON"),
     "JSON but not an object": ("[1, 2, 3]", "JSON object"),
-    "NaN coordinate": (
-        json.dumps(good()).replace('"keypoints": [39', '"keypoints": [NaN', 1), "not finite"
-    ),
-    "infinite coordinate": (
-        json.dumps(good()).replace('"keypoints": [39', '"keypoints": [Infinity', 1), "not finite"
-    ),
+    "NaN coordinate": (json.dumps(good()).replace('"keypoints": [39', '"keypoints": [NaN', 1), "not finite"),
+    "infinite coordinate": (json.dumps(good()).replace('"keypoints": [39', '"keypoints": [Infinity', 1), "not finite"),
     # Inside the image turned a quarter, so only the stored image shows it is outside: refused after the
     # archive's images were checked and stored, which must be undone.
     "point outside the stored image": (
-        changed(lambda d: d["annotations"][0].update(keypoints=points((25, 35, 2)))), "outside the 40x30"
+        changed(lambda d: d["annotations"][0].update(keypoints=points((25, 35, 2)))),
+        "outside the 40x30",
     ),
     "size differing from the stored image": (
-        changed(lambda d: d["images"][0].update(width=41)), "the file sizes it 41x30 but the image is 40x30"
+        changed(lambda d: d["images"][0].update(width=41)),
+        "the file sizes it 41x30 but the image is 40x30",
     ),
 }
 
@@ -84,7 +95,10 @@ def test_bad_coco_with_images_is_refused_and_nothing_is_stored(admin_client, pro
 
 
 ARCHIVE_CASES = {
-    "image of the file missing from the archive": ({"a.png": GOOD_ARCHIVE["a.png"]}, "lacks 1 image(s) of the file: b.png"),
+    "image of the file missing from the archive": (
+        {"a.png": GOOD_ARCHIVE["a.png"]},
+        "lacks 1 image(s) of the file: b.png",
+    ),
     "a member the pool refuses": ({**GOOD_ARCHIVE, "notes.txt": b"hello"}, "notes.txt"),
     "a member escaping the archive": ({**GOOD_ARCHIVE, "../evil.png": GOOD_ARCHIVE["a.png"]}, "../evil.png"),
     "a nested archive": ({**GOOD_ARCHIVE, "more.zip": zip_of({"c.png": GOOD_ARCHIVE["a.png"]})}, "more.zip"),
@@ -138,7 +152,9 @@ def test_a_failure_while_writing_labels_removes_the_stored_images(admin_client, 
     ],
     ids=["name not in the project", "name given to two images", "size differing from the stored image"],
 )
-def test_bad_labels_only_import_is_refused_and_no_label_is_stored(admin_client, project, stored_image, names, coco, message):
+def test_bad_labels_only_import_is_refused_and_no_label_is_stored(
+    admin_client, project, stored_image, names, coco, message
+):
     from alweb.annotations.models import Annotation
 
     sizes = {"a.png": (40, 30), "b.png": (20, 20)}

@@ -1,4 +1,5 @@
 """Export a labelled project, import it into a new one with its images, and export again: nothing is lost."""
+
 import pytest
 
 from tests.alweb.interchange.conftest import coco_json, exported, image_bytes, upload, zip_of
@@ -33,13 +34,17 @@ def by_name(document: dict) -> dict[str, tuple]:
 
 def test_export_import_export_keeps_images_skeleton_and_keypoints(admin_client):
     source = create_project(admin_client, "Source", SKELETON)
-    results = upload_images(admin_client, source, {
-        "wide.png": image_bytes(width=48, height=24),
-        "tall.webp": image_bytes(width=16, height=40, fmt="WEBP", color=(10, 200, 10)),
-        # Stored 30x12 sideways; EXIF orientation 6 turns it upright to 12x30.
-        "phone.jpg": image_bytes(width=30, height=12, orientation=6, color=(10, 10, 200)),
-        "unlabelled.png": image_bytes(width=8, height=8, color=(1, 2, 3)),
-    })
+    results = upload_images(
+        admin_client,
+        source,
+        {
+            "wide.png": image_bytes(width=48, height=24),
+            "tall.webp": image_bytes(width=16, height=40, fmt="WEBP", color=(10, 200, 10)),
+            # Stored 30x12 sideways; EXIF orientation 6 turns it upright to 12x30.
+            "phone.jpg": image_bytes(width=30, height=12, orientation=6, color=(10, 10, 200)),
+            "unlabelled.png": image_bytes(width=8, height=8, color=(1, 2, 3)),
+        },
+    )
     assert all(r["status"] == "created" for r in results.values()), results
     labels = {
         "wide.png": [[1, 2, 2], [47.5, 23, 1], [10, 10, 2], [0, 0, 0], [24, 12, 2]],
@@ -54,11 +59,15 @@ def test_export_import_export_keeps_images_skeleton_and_keypoints(admin_client):
     assert by_name(first)["phone.jpg"][:2] == (12, 30)
 
     category = first["categories"][0]
-    target = create_project(admin_client, "Target", {
-        "keypoints": category["keypoints"],
-        "edges": [[i - 1, j - 1] for i, j in category["skeleton"]],
-        "flip_pairs": category["flip_pairs"],
-    })
+    target = create_project(
+        admin_client,
+        "Target",
+        {
+            "keypoints": category["keypoints"],
+            "edges": [[i - 1, j - 1] for i, j in category["skeleton"]],
+            "flip_pairs": category["flip_pairs"],
+        },
+    )
     files = {}
     for image in first["images"]:
         response = admin_client.get(f"/api/v1/images/{image['id']}/file")

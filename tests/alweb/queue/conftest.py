@@ -1,4 +1,5 @@
 """A cycle, pool images and a filled queue for the queue tests."""
+
 import pytest
 
 from tests.alweb.queue.selections import selection
@@ -10,7 +11,12 @@ def make_cycle(project):
         from alweb.cycles.models import Cycle
 
         return Cycle.objects.create(
-            project=project, index=index, state="ready", strategy="ll_plus_plus", budget=10, epochs=1,
+            project=project,
+            index=index,
+            state="ready",
+            strategy="ll_plus_plus",
+            budget=10,
+            epochs=1,
             model_name="hg-tiny",
         )
 
@@ -33,8 +39,13 @@ def make_images(project):
         start = len(made)
         new = [
             Image.objects.create(
-                project=project, name=f"img{i}.png", file=f"images/img{i}.png", sha256=f"{i:064x}",
-                content_type="image/png", width=200, height=100,
+                project=project,
+                name=f"img{i}.png",
+                file=f"images/img{i}.png",
+                sha256=f"{i:064x}",
+                content_type="image/png",
+                width=200,
+                height=100,
             )
             for i in range(start, start + n)
         ]

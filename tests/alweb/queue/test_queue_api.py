@@ -1,4 +1,5 @@
 """The annotators' queue through whole HTTP requests: ranking, leases, skips, expiry, labels, access."""
+
 import uuid
 from datetime import timedelta
 
@@ -92,7 +93,9 @@ def test_an_expired_lease_returns_the_image_to_the_queue(annotator_client, admin
     assert take_next(annotator_client, project).json()["image"] == queued[1].id
 
 
-def test_a_tiny_lease_time_lets_the_next_annotator_take_the_image(annotator_client, admin_client, project, queued, settings):
+def test_a_tiny_lease_time_lets_the_next_annotator_take_the_image(
+    annotator_client, admin_client, project, queued, settings
+):
     settings.QUEUE_LEASE_SECONDS = 0
     assert take_next(annotator_client, project).json()["image"] == queued[0].id
     assert take_next(admin_client, project).json()["image"] == queued[0].id
@@ -119,7 +122,9 @@ def test_labelling_the_image_completes_its_entry(annotator_client, project, queu
 
     leased = take_next(annotator_client, project).json()
     label = {"keypoints": [[10.0 + i, 20.0, 2] for i in range(14)]}
-    assert annotator_client.put(f"/api/v1/images/{leased['image']}/annotation/", label, format="json").status_code == 201
+    assert (
+        annotator_client.put(f"/api/v1/images/{leased['image']}/annotation/", label, format="json").status_code == 201
+    )
 
     entry = QueueEntry.objects.get(image_id=leased["image"])
     assert entry.state == "done" and entry.completed_at is not None and entry.lease_id is None
@@ -138,7 +143,9 @@ def test_a_label_by_someone_else_ends_the_lease_with_409(annotator_client, admin
     assert renewed.status_code == 409 and "labelled" in renewed.json()["detail"]
 
 
-def test_leases_of_other_users_and_unknown_leases_are_404(annotator_client, admin_client, outsider_client, project, queued):
+def test_leases_of_other_users_and_unknown_leases_are_404(
+    annotator_client, admin_client, outsider_client, project, queued
+):
     lease_id = take_next(annotator_client, project).json()["lease"]["id"]
     for client in (admin_client, outsider_client):
         assert client.post(f"/api/v1/leases/{lease_id}/renew/").status_code == 404

@@ -3,6 +3,7 @@
 Each thread is one annotator with its own database connection, released at the end;
 the data is committed (transactional_db) so that every connection sees it.
 """
+
 import threading
 
 import pytest

@@ -1,4 +1,5 @@
 """queue/next with `after`: the editor leases the image to label after the current one, to prefetch it."""
+
 import uuid
 
 import pytest

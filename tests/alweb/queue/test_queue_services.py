@@ -1,4 +1,5 @@
 """Filling the queue from a cycle, appending to it, completing entries: the services the cycle code calls."""
+
 import pytest
 
 from tests.alweb.queue.selections import prediction, selection
@@ -47,7 +48,9 @@ def test_a_new_selection_supersedes_the_open_one(annotator_client, project, cycl
     assert open_images(project) == [d.id, c.id]
     assert image_states([a, b, c, d]) == ["unlabelled", "labelled", "queued", "queued"]
     assert sorted(QueueEntry.objects.filter(cycle=cycle).values_list("state", flat=True)) == [
-        "done", "superseded", "superseded"
+        "done",
+        "superseded",
+        "superseded",
     ]
     renewed = annotator_client.post(f"/api/v1/leases/{lease['id']}/renew/")
     assert renewed.status_code == 409 and "new selection" in renewed.json()["detail"]

@@ -1,4 +1,5 @@
 """A real channel layer for the websocket tests: Redis at REDIS_URL, else the tests' embedded one."""
+
 import uuid
 
 import pytest

@@ -1,4 +1,5 @@
 """The project websocket through the whole ASGI stack, on a real Redis channel layer."""
+
 import json
 import logging
 import socket
@@ -141,7 +142,11 @@ def test_events_of_another_project_do_not_arrive(project, annotator_user, outsid
         await sync_to_async(publish)(other.id, open=99, leased=0, done=0)
         await sync_to_async(publish)(project.id, open=1, leased=0, done=0)
         assert await ws.receive_json() == {
-            "type": "queue.changed", "project": project.id, "open": 1, "leased": 0, "done": 0,
+            "type": "queue.changed",
+            "project": project.id,
+            "open": 1,
+            "leased": 0,
+            "done": 0,
         }
         await ws.close()
 
@@ -246,7 +251,7 @@ def test_payload_is_json_with_dates_as_iso_strings(project, admin_user):
 
     async def scenario():
         await connect_member(ws, project.id)
-        at = datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+        at = datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
         await sync_to_async(publish_committed)(project.id, at=at)
         assert (await ws.receive_json())["at"] == "2025-01-02T03:04:05Z"
         await ws.close()

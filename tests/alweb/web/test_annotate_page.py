@@ -1,4 +1,5 @@
 """The annotation page as the server renders it: who may open it, and the skeleton it hands the scripts."""
+
 import json
 import re
 
@@ -19,7 +20,10 @@ def test_members_get_the_editor_with_the_projects_skeleton(request, client, proj
     assert response.status_code == 200
     page = response.content.decode()
     assert skeleton_of(page) == {
-        "id": project.id, "name": "Runners", "keypoints": project.keypoints, "edges": project.edges,
+        "id": project.id,
+        "name": "Runners",
+        "keypoints": project.keypoints,
+        "edges": project.edges,
         "flip_pairs": project.flip_pairs,
     }
     assert 'aria-label="Image to annotate"' in page

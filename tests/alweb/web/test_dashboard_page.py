@@ -1,4 +1,5 @@
 """The dashboard page: admins only, its settings handed to the page as inert JSON."""
+
 import json
 import re
 
@@ -26,7 +27,9 @@ def test_annotators_and_outsiders_get_404(client, project, request, who):
 def test_admins_get_the_page_with_its_settings(client, admin_user, project):
     client.force_login(admin_user)
     page = client.get(dashboard_url(project)).content.decode()
-    config = json.loads(re.search(r'<script id="dashboard-config" type="application/json">(.*?)</script>', page).group(1))
+    config = json.loads(
+        re.search(r'<script id="dashboard-config" type="application/json">(.*?)</script>', page).group(1)
+    )
     assert config["project"] == {"id": project.id, "name": "Runners"}
     assert config["socket_path"] == f"/ws/projects/{project.id}/"
     strategies = [s["value"] for s in config["strategies"]]

@@ -1,4 +1,5 @@
 """Sign-in and the project list, as a browser requests them."""
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -10,7 +11,7 @@ def test_login_page_has_labelled_fields_and_signs_in(client, annotator_user, pro
     response = client.post("/accounts/login/", {"username": "ann", "password": "pw-for-tests"})
     assert response.status_code == 302 and response["Location"] == "/"
     listing = client.get("/").content.decode()
-    assert "Runners" in listing and "/projects/%d/annotate/" % project.id in listing
+    assert "Runners" in listing and f"/projects/{project.id}/annotate/" in listing
     assert "/dashboard/" not in listing  # annotators do not administer the project
 
 

@@ -1,4 +1,5 @@
 """Drive whole cycles end to end: label the queue with the synthetic truth, start the next cycle."""
+
 import time
 
 from django.contrib.auth import get_user_model

@@ -1,4 +1,5 @@
 """manage.py seed_demo: the demo accounts, project and synthetic images; safe to run again."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
@@ -15,7 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--train", type=int, default=1000, help="labelled training images (default 1000)")
         parser.add_argument("--val", type=int, default=100, help="labelled validation images (default 100)")
         parser.add_argument("--seed", type=int, default=0, help="random seed of the generator")
-        parser.add_argument("--credentials", type=Path, default=None, help="password file (default var/demo-credentials.json)")
+        parser.add_argument(
+            "--credentials", type=Path, default=None, help="password file (default var/demo-credentials.json)"
+        )
 
     def handle(self, *args, pool, train, val, seed, credentials, **options):
         path = credentials or credentials_path()
