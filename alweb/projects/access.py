@@ -5,11 +5,13 @@ the same status and the same body.
 """
 
 from django.conf import settings
+from django.db.models import Q
 
 from alweb.cycles.models import Cycle, ModelVersion
 from alweb.errors import NotAllowed, NotFound
 from alweb.images.models import Image
 from alweb.projects.models import Membership, Project
+from alweb.queue.models import EndedLease
 
 
 def membership_for(*, user, project_id: int) -> Membership:
@@ -73,7 +75,7 @@ def ensure_may_create_project(*, user) -> None:
 
 
 def ensure_may_replace_label(*, user, image, annotation) -> None:
-    """Annotators correct their own pool labels and those of the queue images they hold; the rest needs an admin.
+    """Annotators correct their own pool labels and those of the queue images given to them; the rest needs an admin.
 
     The training and validation splits are the ground truth every cycle is measured on.
     """
@@ -83,6 +85,9 @@ def ensure_may_replace_label(*, user, image, annotation) -> None:
         raise NotAllowed("Only the project's admins may change labels of the training or validation split.")
     if annotation.annotator_id == user.pk:
         return
-    if image.queue_entries.filter(leased_by_id=user.pk).exists():
+    # A queue image given to this annotator: held now, or labelled by someone else while they held it
+    # (they may then take the other label or overwrite it with theirs).
+    given = Q(leased_by_id=user.pk) | Q(ended_leases__user_id=user.pk, ended_leases__reason=EndedLease.Reason.LABELLED)
+    if image.queue_entries.filter(given).exists():
         return
     raise NotAllowed("Only the project's admins may change another annotator's label.")

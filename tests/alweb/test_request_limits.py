@@ -4,9 +4,9 @@ ASGI application, and over a real uvicorn server."""
 import asyncio
 import json
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from tests.live_processes import WebServerProcess
 
@@ -52,7 +52,9 @@ def asgi_request(path: str, *, chunks: list[bytes], content_length: int | None, 
         elif message["type"] == "http.response.body":
             answer["body"] += message.get("body", b"")
 
-    async_to_sync(application)(scope, receive, send)
+    # A thread of its own with a fresh event loop: an earlier test may leave a loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, application(scope, receive, send)).result()
     return answer
 
 
