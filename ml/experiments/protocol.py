@@ -1,144 +1,237 @@
-"""The active-learning protocol behind the failure-detection table, one seed at a time."""
-import os
+"""The pieces both experiments are built from: one seed's split, one trained network with its loss
+heads side by side, the pool scored under each head, and each strategy's ranking of that pool.
+
+Pairing: every strategy of a seed starts from the same labelled set, pool and pose network; the loss
+heads (LL gap, LL++ gap, LL++ conv) train on that one network's detached features (side heads), so a
+difference between strategies of one seed is a difference of selection alone.
+"""
+
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 import torch
 
+from ml.analysis import fit_gamma
 from ml.data import KeypointDataset
 from ml.evaluate import Evaluation, evaluate
 from ml.experiments.sources import ExperimentData, load_experiment_data
-from ml.metrics import per_image_pck, pck, spearman
-from ml.models import PRESETS, create_model
+from ml.metrics import kendall, pck, per_image_pck, spearman
+from ml.models import PRESETS, PoseModel, create_head, create_model
 from ml.strategies import select, strategy_spec
-from ml.train import TrainConfig, fit
+from ml.train import SideHead, TrainConfig, fit
+
+HeadKey = tuple[str, str]  # (objective, head kind): one trained loss head
+TOP_FRACTION = 0.1  # "top 10 %": the pool images a strategy ranks first
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
     dataset: str = "synthetic"
-    data_dir: Optional[str] = None
-    strategies: tuple[str, ...] = ("random", "coreset", "learning_loss", "ll_plus_plus", "ll_plus_plus_conv")
-    cycles: int = 3
-    budget: int = 200
-    seeds: int = 3
-    initial: int = 1000          # labelled images at stage 1
-    pool: int = 2000             # unlabelled pool the strategies choose from
+    data_dir: str | None = None
+    strategies: tuple[str, ...] = ("random", "learning_loss", "ll_plus_plus", "ll_plus_plus_conv")
+    cycles: int = 1  # trainings per strategy chain (the learning curve's points)
+    budget: int = 200  # images selected per stage
+    seeds: int = 6
+    initial: int = 1000  # labelled images at stage 1
+    pool: int = 2000  # unlabelled pool the strategies choose from
     val: int = 500
     model: str = "hg-tiny"
-    channels: Optional[int] = None   # override the preset's width (None keeps it)
-    epochs: int = 15             # first cycle, from scratch
-    warm_epochs: int = 8         # later cycles, warm-started from the previous cycle's model
+    channels: int | None = None  # override the preset's width (None keeps it)
+    epochs: int = 15  # first stage, from scratch
+    warm_epochs: int = 8  # later stages, warm-started from the same strategy's previous network
+    head_epochs: int = 10  # loss heads alone on the frozen network, after each training
     batch_size: int = 16
-    lr: float = 3e-3
+    lr: float = 1e-3
+    schedule: str = "cosine"
     device: str = "cpu"
-    workers: int = 1             # seeds run in parallel processes, each with cores / workers threads
-    out: str = "experiments-out/failure_detection"
+    workers: int = 1  # seeds run in parallel processes, each with cores / workers threads
+    out: str = "experiments-out"  # each command defaults to a folder of its own below it
+
+    def head_keys(self) -> list[HeadKey]:
+        """The loss heads the strategies read, LL++ gap first (it is the model's own head)."""
+        keys = {(strategy_spec(s).objective, strategy_spec(s).head) for s in self.strategies}
+        return sorted(keys | {("ll_plus_plus", "gap")}, key=lambda k: (k != ("ll_plus_plus", "gap"), k))
 
 
 @dataclass
-class Trained:
-    state: dict
-    pool: Evaluation
-    val_keypoints: np.ndarray
-    labelled_features: Optional[np.ndarray]
+class Network:
+    """One trained pose network and its loss heads, each head as a PoseModel sharing the backbone."""
+
+    models: dict[HeadKey, PoseModel]
     seconds: float
 
+    def state(self, key: HeadKey) -> dict[str, torch.Tensor]:
+        """A state dict of the network with head `key`, to warm-start that strategy's next stage."""
+        return {k: v.detach().clone() for k, v in self.models[key].state_dict().items()}
 
-class Runner:
-    """Runs the strategies' chains on one data set. A first cycle depends only on (seed, objective,
-    head), so strategies that agree on those share its training."""
 
-    def __init__(self, config: ExperimentConfig, data: ExperimentData, on_epoch: Callable[[str], None]):
-        self.config, self.data, self.on_epoch = config, data, on_epoch
-        self.first_cycle: dict[tuple, Trained] = {}
+@dataclass
+class Scores:
+    """A network's view of one seed's pool."""
+
+    pool: Evaluation  # under the LL++ gap head: keypoints, features, entropy, true loss
+    predicted_loss: dict[HeadKey, np.ndarray]
+    labelled_features: np.ndarray | None
+
+
+class Seed:
+    """One seed's data split and the training, scoring and ranking done on it."""
+
+    def __init__(self, config: ExperimentConfig, data: ExperimentData, seed: int, on_epoch: Callable[[str], None]):
+        self.config, self.data, self.seed, self.on_epoch = config, data, seed, on_epoch
+        order = np.random.default_rng(seed).permutation(data.train)
+        self.labelled, self.pool = order[: config.initial], order[config.initial : config.initial + config.pool]
 
     def dataset(self, indices: np.ndarray, *, train: bool) -> KeypointDataset:
         images, keypoints, visibility = self.data.subset(indices)
-        return KeypointDataset(images, keypoints, visibility, skeleton=self.data.skeleton,
-                               input_size=PRESETS[self.config.model].input_size, train=train)
+        return KeypointDataset(
+            images,
+            keypoints,
+            visibility,
+            skeleton=self.data.skeleton,
+            input_size=PRESETS[self.config.model].input_size,
+            train=train,
+        )
 
-    def train(self, *, seed: int, cycle: int, objective: str, head: str, labelled: np.ndarray, pool: np.ndarray,
-              warm_start: Optional[dict], labelled_features: bool) -> Trained:
+    def train(
+        self,
+        labelled: np.ndarray,
+        *,
+        stage: int,
+        heads: list[HeadKey],
+        warm_start: dict | None = None,
+        head_phase: bool = True,
+    ) -> Network:
+        """Train a network whose own head is heads[0]; the other heads train beside it on its features."""
         c = self.config
-        torch.manual_seed(seed)
+        torch.manual_seed(self.seed)
         widths = {} if c.channels is None else {"channels": c.channels}
-        model = create_model(c.model, head=head, num_keypoints=self.data.skeleton.num_keypoints, **widths)
-        train_config = TrainConfig(epochs=c.epochs if cycle == 0 else c.warm_epochs, batch_size=c.batch_size,
-                                   lr=c.lr, objective=objective, seed=seed * 100 + cycle)
-        started = time.perf_counter()
+        (objective, kind), *side = heads
+        model = create_model(c.model, head=kind, num_keypoints=self.data.skeleton.num_keypoints, **widths)
+        side_heads = {f"{o}/{k}": SideHead(create_head(k, model.config), o) for o, k in side}
+        train_config = TrainConfig(
+            epochs=c.epochs if stage == 1 else c.warm_epochs,
+            head_epochs=c.head_epochs if head_phase else 0,
+            batch_size=c.batch_size,
+            lr=c.lr,
+            schedule=c.schedule,
+            objective=objective,
+            seed=self.seed * 100 + stage,
+        )
 
-        def progress(p):
+        def progress(p) -> None:
             if p.epoch_end:
-                self.on_epoch(f"seed {seed} {objective}/{head} cycle {cycle + 1} "
-                              f"ep {p.epoch}/{p.epochs} pose {p.losses['pose']:.2f}")
+                self.on_epoch(
+                    f"seed {self.seed} stage {stage} {objective}/{kind} {p.phase} "
+                    f"ep {p.epoch}/{p.epochs} pose {p.losses['pose']:.2f}"
+                )
 
-        fit(model, self.dataset(labelled, train=True), config=train_config, device=c.device,
-            warm_start=warm_start, progress=progress)
-        seconds = time.perf_counter() - started
-        features = (evaluate(model, self.dataset(labelled, train=False), device=c.device).features
-                    if labelled_features else None)
-        val = evaluate(model, self.dataset(self.data.val, train=False), device=c.device)
-        return Trained(state={k: v.detach().clone() for k, v in model.state_dict().items()},
-                       pool=evaluate(model, self.dataset(pool, train=False), device=c.device),
-                       val_keypoints=val.keypoints, labelled_features=features, seconds=seconds)
+        started = time.perf_counter()
+        fit(
+            model,
+            self.dataset(labelled, train=True),
+            config=train_config,
+            device=c.device,
+            warm_start=warm_start,
+            progress=progress,
+            side_heads=side_heads or None,
+        )
+        models = {heads[0]: model}
+        models.update({(o, k): model.with_head(side_heads[f"{o}/{k}"].module, k) for o, k in side})
+        return Network(models=models, seconds=time.perf_counter() - started)
 
-    def chain(self, strategy: str, seed: int) -> list[dict]:
-        """All cycles of one strategy and seed; one row per stage."""
-        c, d = self.config, self.data
+    def score(self, network: Network, pool: np.ndarray, labelled: np.ndarray, *, features: bool) -> Scores:
+        """Evaluate the pool under every head; with features, also the labelled features coreset needs."""
+        device = self.config.device
+        first, *others = network.models
+        pool_set = self.dataset(pool, train=False)
+        evaluation = evaluate(network.models[first], pool_set, device=device)
+        predicted = {first: evaluation.predicted_loss}
+        predicted.update({key: evaluate(network.models[key], pool_set, device=device).predicted_loss for key in others})
+        labelled_features = (
+            evaluate(network.models[first], self.dataset(labelled, train=False), device=device).features
+            if features
+            else None
+        )
+        return Scores(pool=evaluation, predicted_loss=predicted, labelled_features=labelled_features)
+
+    def validate(self, network: Network) -> float:
+        """PCK of the network on the validation set."""
+        d = self.data
+        model = next(iter(network.models.values()))
+        val = evaluate(model, self.dataset(d.val, train=False), device=self.config.device)
+        return pck(val.keypoints, d.keypoints[d.val], d.visibility[d.val], d.normaliser[d.val], d.alpha)
+
+    def rank(self, strategy: str, scores: Scores, *, stage: int) -> tuple[np.ndarray, np.ndarray]:
+        """(order [N] of pool positions, most informative first; the score [N] the strategy ranks by).
+
+        Random and coreset have no per-image score: theirs is minus the position in their order.
+        """
         spec = strategy_spec(strategy)
-        objective, head = spec.objective, spec.head
-        order = np.random.default_rng(seed).permutation(d.train)
-        labelled, pool = order[:c.initial], order[c.initial:c.initial + c.pool]
-        rows, state = [], None
-        for cycle in range(c.cycles):
-            key = (seed, objective, head)
-            if cycle == 0 and key in self.first_cycle:
-                trained = self.first_cycle[key]
-            else:
-                # Coreset needs the labelled set's features; a first cycle may be shared with it.
-                features = strategy == "coreset" or (cycle == 0 and "coreset" in c.strategies)
-                trained = self.train(seed=seed, cycle=cycle, objective=objective, head=head, labelled=labelled,
-                                     pool=pool, warm_start=state, labelled_features=features)
-                if cycle == 0:
-                    self.first_cycle[key] = trained
-            ev = trained.pool
-            chosen = select(spec.selector, budget=c.budget, predicted_loss=ev.predicted_loss, features=ev.features,
-                            labelled_features=trained.labelled_features, heatmap_entropy=ev.heatmap_entropy,
-                            seed=seed * 100 + cycle)
-            picked = pool[chosen]
-            rows.append({
-                "strategy": strategy, "seed": seed, "stage": cycle + 1, "labelled": len(labelled),
-                "selected_pck": float(np.nanmean(per_image_pck(
-                    ev.keypoints[chosen], d.keypoints[picked], d.visibility[picked], d.normaliser[picked], d.alpha))),
-                "pool_pck": pck(ev.keypoints, d.keypoints[pool], d.visibility[pool], d.normaliser[pool], d.alpha),
-                "spearman": spearman(ev.predicted_loss, ev.true_loss),
-                "val_pck": pck(trained.val_keypoints, d.keypoints[d.val], d.visibility[d.val],
-                               d.normaliser[d.val], d.alpha),
-                "train_s": round(trained.seconds, 1),
-            })
-            labelled = np.concatenate([labelled, picked])
-            pool = np.delete(pool, chosen)
-            state = trained.state
-        return rows
+        predicted = scores.predicted_loss.get((spec.objective, spec.head))
+        ev = scores.pool
+        order = select(
+            spec.selector,
+            budget=len(ev.true_loss),
+            predicted_loss=predicted,
+            features=ev.features,
+            labelled_features=scores.labelled_features,
+            heatmap_entropy=ev.heatmap_entropy,
+            seed=self.seed * 100 + stage,
+        )
+        if spec.selector in ("learning_loss", "ll_plus_plus"):
+            return order, predicted
+        if spec.selector == "multipeak_entropy":
+            return order, ev.heatmap_entropy
+        score = np.empty(len(order))
+        score[order] = -np.arange(len(order), dtype=np.float64)
+        return order, score
+
+    def selection_metrics(self, order: np.ndarray, score: np.ndarray, scores: Scores, pool: np.ndarray) -> dict:
+        """PCK of the `budget` images chosen, mean true loss of the top 10 %, rank correlations on the pool."""
+        d, ev = self.data, scores.pool
+        chosen, picked = order[: self.config.budget], pool[order[: self.config.budget]]
+        top = order[: max(1, math.ceil(TOP_FRACTION * len(order)))]
+        return {
+            "selected_pck": float(
+                np.nanmean(
+                    per_image_pck(
+                        ev.keypoints[chosen], d.keypoints[picked], d.visibility[picked], d.normaliser[picked], d.alpha
+                    )
+                )
+            ),
+            "top10_true_loss": float(ev.true_loss[top].mean()),
+            "spearman": spearman(score, ev.true_loss),
+            "kendall": kendall(score, ev.true_loss),
+        }
+
+    def pool_metrics(self, scores: Scores, pool: np.ndarray) -> dict:
+        """Pool PCK, mean true loss and the Gamma (k, theta) fit of the pool's true losses."""
+        d, ev = self.data, scores.pool
+        try:
+            k, theta = fit_gamma(ev.true_loss)
+        except ValueError:
+            k, theta = math.nan, math.nan
+        return {
+            "pool_pck": pck(ev.keypoints, d.keypoints[pool], d.visibility[pool], d.normaliser[pool], d.alpha),
+            "pool_true_loss": float(ev.true_loss.mean()),
+            "gamma_k": k,
+            "gamma_theta": theta,
+        }
 
 
-def run_seed(config: ExperimentConfig, seed: int, on_epoch: Callable[[str], None]) -> list[dict]:
-    """Every strategy's chain for one seed; on_epoch gets a status line after each training epoch."""
-    data = load_experiment_data(config.dataset, data_dir=config.data_dir,
-                                n_train=config.initial + config.pool, n_val=config.val)
-    if len(data.train) < config.initial + config.pool or config.pool < config.budget * config.cycles:
-        raise ValueError(f"{len(data.train)} training images for initial {config.initial} + pool {config.pool}, "
-                         f"and the pool must hold budget x cycles = {config.budget * config.cycles}")
-    runner = Runner(config, data, on_epoch)
-    return [row for strategy in config.strategies for row in runner.chain(strategy, seed)]
-
-
-def run_seed_in_worker(config: ExperimentConfig, seed: int, queue) -> list[dict]:
-    """run_seed in a worker process: status lines go to the parent through queue; the cores are
-    split between workers, since one thread per process avoids intra-op synchronisation."""
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // config.workers))
-    return run_seed(config, seed, queue.put)
+def load_data(config: ExperimentConfig) -> ExperimentData:
+    """The experiment's data set, checked to hold the labelled set, the pool and every stage's budget."""
+    data = load_experiment_data(
+        config.dataset, data_dir=config.data_dir, n_train=config.initial + config.pool, n_val=config.val
+    )
+    needed = config.budget * max(1, config.cycles - 1)
+    if len(data.train) < config.initial + config.pool or config.pool < needed:
+        raise ValueError(
+            f"{len(data.train)} training images for initial {config.initial} + pool {config.pool}, "
+            f"and the pool must hold the budget of every stage ({needed})"
+        )
+    return data

@@ -1,35 +1,69 @@
 import csv
 
-import pytest
+from ml.experiments.failure_detection import PRESETS, STRATEGIES, parse_args, run
 
-from ml.experiments.failure_detection import QUICK, parse_args, run
-from ml.experiments.report import format_table, summarise
+TINY = {
+    "dataset": "synthetic",
+    "seeds": 2,
+    "initial": 8,
+    "pool": 16,
+    "val": 8,
+    "budget": 4,
+    "epochs": 1,
+    "head-epochs": 1,
+    "channels": 8,
+    "workers": 1,
+}
 
 
-def test_summary_is_mean_and_std_over_seeds():
-    rows = [{"strategy": "random", "stage": 1, "labelled": 10, "selected_pck": v, "spearman": 0.1, "val_pck": 0.5}
-            for v in (0.2, 0.4)]
-    (entry,) = summarise(rows)
-    assert entry["selected_pck_mean"] == pytest.approx(0.3)
-    assert entry["selected_pck_std"] == pytest.approx(0.1414, abs=1e-4)
-    assert entry["seeds"] == 2
-    assert "0.300 ± 0.141" in format_table([entry], "PCK@0.2")
+def flags(values: dict) -> list[str]:
+    return [text for name, value in values.items() for text in (f"--{name}", str(value))]
 
 
-def test_quick_flags_and_overrides():
-    config = parse_args(["--quick", "--seeds", "1", "--strategies", "random,ll_plus_plus_conv"])
-    assert config.cycles == QUICK["cycles"] and config.seeds == 1
+def test_presets_and_overrides():
+    config = parse_args(["--preset", "quick", "--seeds", "1", "--strategies", "random,ll_plus_plus_conv"])
+    assert config.initial == PRESETS["quick"]["initial"] and config.seeds == 1
     assert config.strategies == ("random", "ll_plus_plus_conv")
+    cpu = parse_args([])
+    assert cpu.seeds >= 6 and cpu.head_epochs == 10 and cpu.strategies == STRATEGIES
+    assert parse_args(["--preset", "paper"]).model == "hg-paper"
+    assert parse_args(["--quick"]).seeds == PRESETS["quick"]["seeds"]
 
 
-def test_tiny_run_writes_table_csv_and_plot(tmp_path):
-    config = parse_args(["--dataset", "synthetic", "--strategies", "random,coreset,ll_plus_plus", "--cycles", "2",
-                         "--budget", "4", "--seeds", "1", "--initial", "8", "--pool", "16", "--val", "8",
-                         "--epochs", "1", "--warm-epochs", "1", "--channels", "8", "--out", str(tmp_path)])
-    rows = run(config)
-    assert [(r["strategy"], r["stage"], r["labelled"]) for r in rows] == [
-        (s, stage, 8 + 4 * (stage - 1)) for s in ("random", "coreset", "ll_plus_plus") for stage in (1, 2)]
-    with open(tmp_path / "summary.csv") as f:
-        assert len(list(csv.DictReader(f))) == 6
-    assert (tmp_path / "failure_detection.png").stat().st_size > 0
-    assert "ll_plus_plus" in (tmp_path / "table.txt").read_text()
+def test_tiny_run_writes_results_csv_and_plots(tmp_path):
+    rows = run(parse_args([*flags(TINY), "--out", str(tmp_path)]), command="python -m ml.experiments.failure_detection")
+    assert [(r["strategy"], r["seed"]) for r in rows] == [(s, seed) for s in STRATEGIES for seed in (0, 1)]
+    with open(tmp_path / "runs.csv") as f:
+        written = list(csv.DictReader(f))
+    assert len(written) == len(STRATEGIES) * 2
+    assert {
+        "strategy",
+        "seed",
+        "stage",
+        "labelled",
+        "selected_pck",
+        "top10_true_loss",
+        "spearman",
+        "kendall",
+        "val_pck",
+        "gamma_k",
+        "gamma_theta",
+    } <= set(written[0])
+    # One network per seed: everything but the selection is shared by the strategies of a seed.
+    assert len({(r["val_pck"], r["gamma_k"]) for r in written if r["seed"] == "0"}) == 1
+    text = (tmp_path / "results.md").read_text()
+    for heading in (
+        "## Run",
+        "## Per strategy",
+        "## Paired differences over seeds",
+        "## In words",
+        "git commit",
+        "LL++ - LL",
+        "LL++ - random",
+        "LL++conv - LL++",
+        "Wilcoxon p",
+        "undefined correlation",
+    ):
+        assert heading in text
+    for name in ("differences.png", "scatter.png", "gamma.png"):
+        assert 0 < (tmp_path / name).stat().st_size < 300_000
