@@ -27,6 +27,7 @@ import django  # the settings module is chosen above, before Django is imported
 
 STOP_TIMEOUT_S = 20
 READY_TIMEOUT_S = 120
+# One worker on both queues, one task at a time: the demo's, and the one the tests and benches start.
 WORKER_COMMAND = [
     "-m",
     "celery",
@@ -39,8 +40,6 @@ WORKER_COMMAND = [
     "1",
     "--prefetch-multiplier",
     "1",
-    "--loglevel",
-    "INFO",
 ]
 BEAT_COMMAND = ["-m", "celery", "-A", "alweb", "beat", "--loglevel", "INFO", "--schedule"]
 # A child that dies is started again; one that dies this often within RESTART_WINDOW_S is given up on.
@@ -96,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                         "off",
                     ],
                 ),
-                ("the Celery worker", [sys.executable, *WORKER_COMMAND]),
+                ("the Celery worker", [sys.executable, *WORKER_COMMAND, "--loglevel", "INFO"]),
                 # Its own process, not the worker's embedded beat: a beat that dies is then seen and restarted.
                 (
                     "the periodic-task scheduler (beat)",

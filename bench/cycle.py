@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from alweb.devserver import WORKER_COMMAND
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -71,25 +73,7 @@ def seed(*, pool: int, train: int, val: int):
 
 def start_worker(log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "alweb",
-            "worker",
-            "-B",
-            "-Q",
-            "default,gpu",
-            "--concurrency",
-            "1",
-            "--prefetch-multiplier",
-            "1",
-            "--loglevel",
-            "WARNING",
-            "-s",
-            str(log.parent / "beat-schedule"),
-        ],
+        [sys.executable, *WORKER_COMMAND, "-B", "-s", str(log.parent / "beat-schedule"), "--loglevel", "WARNING"],
         cwd=ROOT,
         stdout=open(log, "w"),
         stderr=subprocess.STDOUT,

@@ -18,6 +18,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from alweb.devserver import WORKER_COMMAND
+
 
 def database_url() -> str:
     """The URL of the test database (after pytest-django created it)."""
@@ -93,30 +95,9 @@ class WorkerProcess(ManagedProcess):
         super().__init__(log_dir, "worker")
 
     def start(self) -> None:
-        self.spawn(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "alweb",
-                "worker",
-                "-B",
-                "-Q",
-                "default,gpu",
-                "--concurrency",
-                "1",
-                "--prefetch-multiplier",
-                "1",
-                "--loglevel",
-                "INFO",
-                "-s",
-                str(self.log_dir / "beat-schedule"),
-                "-n",
-                f"test-{self.starts + 1}@%h",
-            ],
-            process_env(),
-        )
+        beat = ["-B", "-s", str(self.log_dir / "beat-schedule")]
+        name = ["-n", f"test-{self.starts + 1}@%h"]
+        self.spawn([sys.executable, *WORKER_COMMAND, *beat, *name, "--loglevel", "INFO"], process_env())
 
 
 class WebServerProcess(ManagedProcess):
