@@ -1,4 +1,4 @@
-"""KeypointDataset: letterboxed, normalised, optionally augmented images with heatmap targets."""
+"""KeypointDataset: one person per item, cropped around its box, optionally augmented, with heatmap targets."""
 
 from collections.abc import Sequence
 
@@ -8,24 +8,28 @@ from torch.utils.data import Dataset
 
 from ml.affine import apply_points, compose
 from ml.augment import AugmentConfig, augment
-from ml.preprocess import ImageSource, letterbox, load_image, to_input
+from ml.preprocess import ImageSource, load_image, to_input
 from ml.skeletons import Skeleton
 from ml.targets import DEFAULT_PEAK, DEFAULT_SIGMA, make_heatmaps
+from ml.topdown import DEFAULT_PADDING, crop_instance, whole_image_box
 
 
 class KeypointDataset(Dataset):
-    """Labelled images for training and evaluation.
+    """Labelled people for training and evaluation, one per item.
 
     images: uint8 array [N,H,W,3], or a sequence of paths / file-like objects / HxWx3 uint8 arrays
-    (any sizes; decoded lazily). keypoints [N,K,2] in original pixels (pixel centres at integers),
-    visibility [N,K] (2 visible, 1 occluded, 0 unlabelled). With train=True each item is augmented.
+    (any sizes; decoded lazily); an image with several people appears once per person. keypoints
+    [N,K,2] in original pixels (pixel centres at integers), visibility [N,K] (2 visible, 1 occluded,
+    0 unlabelled). boxes [N,4]: each person's COCO box [x, y, w, h] in image pixels (see ml.topdown),
+    cropped with `padding`; None crops every item to its whole image, which is its letterbox. With
+    train=True each crop is augmented.
     A file-like object is rewound and read whole on every access; DataLoader workers share its OS
     file position, so give them paths or in-memory buffers.
 
     Items are dicts: image float32 [3,S,S], heatmaps float32 [K,h,w], weight float32 [K],
     keypoints float32 [K,2] (input pixels, after augmentation), visibility int64 [K],
-    transform float64 [2,3] (original pixels -> input pixels; it does not undo a flip's joint swap),
-    index int64.
+    transform float64 [2,3] (original pixels -> input pixels: the crop, then the augmentation; it does
+    not undo a flip's joint swap), box float64 [4] (the box cropped, image pixels), index int64.
     """
 
     def __init__(
@@ -41,12 +45,18 @@ class KeypointDataset(Dataset):
         augment_config: AugmentConfig | None = None,
         sigma: float = DEFAULT_SIGMA,
         peak: float = DEFAULT_PEAK,
+        boxes: np.ndarray | None = None,
+        padding: float = DEFAULT_PADDING,
     ):
         self.images = images
         self.keypoints = np.asarray(keypoints, dtype=np.float64)
         self.visibility = np.asarray(visibility, dtype=np.int64)
         if len(images) != len(self.keypoints) or self.keypoints.shape[:2] != self.visibility.shape:
             raise ValueError("images, keypoints [N,K,2] and visibility [N,K] must agree")
+        self.boxes = None if boxes is None else np.asarray(boxes, dtype=np.float64)
+        if self.boxes is not None and self.boxes.shape != (len(self.keypoints), 4):
+            raise ValueError(f"boxes must be [N,4] with N = {len(self.keypoints)}, got {self.boxes.shape}")
+        self.padding = padding
         if self.keypoints.shape[1] != skeleton.num_keypoints:
             raise ValueError(f"{self.keypoints.shape[1]} keypoints for a {skeleton.num_keypoints}-joint skeleton")
         self.skeleton = skeleton
@@ -61,7 +71,9 @@ class KeypointDataset(Dataset):
         return len(self.keypoints)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        image, transform = letterbox(load_image(self.images[index]), self.input_size)
+        image = load_image(self.images[index])
+        box = whole_image_box(image.shape[1], image.shape[0]) if self.boxes is None else self.boxes[index]
+        image, transform = crop_instance(image, box, input_size=self.input_size, padding=self.padding)
         keypoints = apply_points(transform, self.keypoints[index])
         visibility = self.visibility[index]
         if self.train:
@@ -84,5 +96,6 @@ class KeypointDataset(Dataset):
             "keypoints": torch.from_numpy(keypoints.astype(np.float32)),
             "visibility": torch.from_numpy(np.asarray(visibility, dtype=np.int64)),
             "transform": torch.from_numpy(transform),
+            "box": torch.tensor(box, dtype=torch.float64),
             "index": torch.tensor(index),
         }

@@ -1,4 +1,4 @@
-"""Score a labelled dataset: the pool scores plus each image's true heatmap loss."""
+"""Score a labelled dataset: the pool scores plus each item's true heatmap loss."""
 
 import collections
 from dataclasses import dataclass
@@ -16,6 +16,8 @@ from ml.score import PoolScores, summarise_output
 
 @dataclass
 class Evaluation(PoolScores):
+    """One row per dataset item (a person); image_index holds the item's index in the dataset."""
+
     true_loss: np.ndarray  # [N] per_image_heatmap_loss against the ground truth
 
 
@@ -40,4 +42,6 @@ def evaluate(
             parts["true_loss"].append(per_image_heatmap_loss(output.heatmaps, targets, weight).cpu())
             for name, value in summarise_output(output, batch["transform"], stride=stride).items():
                 parts[name].append(value)
+            parts["image_index"].append(batch["index"])
+            parts["boxes"].append(batch["box"].float())
     return Evaluation(**{name: torch.cat(values).numpy() for name, values in parts.items()})

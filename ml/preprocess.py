@@ -30,25 +30,39 @@ def load_image(source: ImageSource) -> np.ndarray:
         return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
 
 
+def letterbox_transform(width: int, height: int, size: int) -> np.ndarray:
+    """The [2,3] map from a width x height image's pixels to its letterbox in a size x size input.
+
+    Pixel centres at integers: x_in = sx * (x + 0.5) - 0.5 + ox, with sx = resized width / width.
+    """
+    new_w, new_h, ox, oy = _letterbox_layout(width, height, size)
+    # Rounding makes the two axes' scales differ slightly; keep both exact.
+    sx, sy = new_w / width, new_h / height
+    return np.array([[sx, 0.0, 0.5 * sx - 0.5 + ox], [0.0, sy, 0.5 * sy - 0.5 + oy]])
+
+
 def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Resize [H,W,3] uint8 keeping aspect and pad to [size,size,3], centred.
 
-    Returns the padded image and the [2,3] map from original pixel coordinates to input coordinates
-    (pixel centres at integers: x_in = sx * (x + 0.5) - 0.5 + ox).
+    Returns the padded image and letterbox_transform's [2,3] map from original pixel coordinates to
+    input coordinates.
     """
     h, w = image.shape[:2]
+    transform = letterbox_transform(w, h, size)
     if h == size and w == size:
-        return image, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    scale = size / max(h, w)
-    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    # Rounding makes the two axes' scales differ slightly; keep both exact.
-    sx, sy = new_w / w, new_h / h
-    ox, oy = (size - new_w) // 2, (size - new_h) // 2
+        return image, transform
+    new_w, new_h, ox, oy = _letterbox_layout(w, h, size)
     resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.BILINEAR))
     out = np.zeros((size, size, 3), dtype=np.uint8)
     out[oy : oy + new_h, ox : ox + new_w] = resized
-    transform = np.array([[sx, 0.0, 0.5 * sx - 0.5 + ox], [0.0, sy, 0.5 * sy - 0.5 + oy]])
     return out, transform
+
+
+def _letterbox_layout(width: int, height: int, size: int) -> tuple[int, int, int, int]:
+    """(resized width, resized height, x offset, y offset) of the letterbox."""
+    scale = size / max(width, height)
+    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    return new_w, new_h, (size - new_w) // 2, (size - new_h) // 2
 
 
 def to_input(image: np.ndarray) -> torch.Tensor:

@@ -1,10 +1,14 @@
-"""Score an unlabelled pool: predicted loss, keypoints, confidence, features and heatmap entropy."""
+"""Score an unlabelled pool, one row per person: predicted loss, keypoints, confidence, features, entropy.
+
+Each image is decoded once and cut into one crop per person box (ml.topdown); an image without boxes
+is one person covering the whole image, which is its letterbox, as before boxes existed.
+"""
 
 import collections
-import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -12,9 +16,10 @@ import torch
 from ml.decode import decode_heatmaps, to_original
 from ml.models import PoseModel, PoseOutput
 from ml.precision import autocast_for
-from ml.preprocess import ImageSource, letterbox, load_image, to_input
+from ml.preprocess import ImageSource, load_image, to_input
 from ml.strategies import multipeak_entropy
 from ml.targets import DEFAULT_PEAK
+from ml.topdown import DEFAULT_PADDING, crop_instance, whole_image_box
 
 # Pillow releases the GIL while decoding and resizing, so two threads overlap decode with the forward.
 DECODE_THREADS = 2
@@ -22,17 +27,42 @@ DECODE_THREADS = 2
 
 @dataclass
 class PoolScores:
-    predicted_loss: np.ndarray  # [N] head output; higher = the model expects to be more wrong
-    keypoints: np.ndarray  # [N,K,2] x, y in original image pixels
-    confidence: np.ndarray  # [N,K] heatmap maximum / target peak, clipped to [0, 1]
-    features: np.ndarray  # [N,D] pooled last-stack features (coreset)
-    heatmap_entropy: np.ndarray  # [N] multi-peak entropy of the last stack's heatmaps
+    """One row per scored person (a crop); without boxes, one row per image."""
+
+    predicted_loss: np.ndarray  # [M] head output; higher = the model expects to be more wrong
+    keypoints: np.ndarray  # [M,K,2] x, y in original image pixels
+    confidence: np.ndarray  # [M,K] heatmap maximum / target peak, clipped to [0, 1]
+    features: np.ndarray  # [M,D] pooled last-stack features (coreset)
+    heatmap_entropy: np.ndarray  # [M] multi-peak entropy of the last stack's heatmaps
+    image_index: np.ndarray  # [M] int64, the position of each row's image among the inputs; non-decreasing
+    boxes: np.ndarray  # [M,4] float32 COCO box cropped, image pixels (the whole image's for an image without boxes)
+
+
+def per_image_max(values, image_index, n_images: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each image's largest value among its rows and the row holding it: (max [n_images], row [n_images] int64).
+
+    values [M] and image_index [M] (PoolScores.image_index), e.g. an image's priority is the highest
+    predicted loss among its people. An image without rows gets -inf and row -1; NaN never beats a number.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    image_index = np.asarray(image_index, dtype=np.int64)
+    if values.shape != image_index.shape or values.ndim != 1:
+        raise ValueError(f"values {values.shape} and image_index {image_index.shape} must be [M] each")
+    if len(image_index) and not (image_index.min() >= 0 and image_index.max() < n_images):
+        raise ValueError(f"image_index must lie in [0, {n_images})")
+    best, rows = np.full(n_images, -np.inf), np.full(n_images, -1, dtype=np.int64)
+    # By image, then by value from the largest (NaN last): each image's first row holds its maximum.
+    order = np.lexsort((-values, image_index))
+    images, first = np.unique(image_index[order], return_index=True)
+    rows[images] = order[first]
+    best[images] = values[rows[images]]
+    return best, rows
 
 
 def summarise_output(output: PoseOutput, transform: torch.Tensor, *, stride: float) -> dict[str, torch.Tensor]:
-    """Per-image scores of one batch: output of the model on [B,3,S,S], transform [B,2,3] original -> input.
+    """Per-row scores of one batch: output of the model on [B,3,S,S], transform [B,2,3] original -> input.
 
-    Returns PoolScores' fields as CPU float32 tensors.
+    Returns PoolScores' model-derived fields as CPU float32 tensors.
     """
     heatmaps = output.heatmaps[:, -1].float()
     keypoints, maxvals = decode_heatmaps(heatmaps, scale_to_input=stride)
@@ -45,45 +75,130 @@ def summarise_output(output: PoseOutput, transform: torch.Tensor, *, stride: flo
     }
 
 
-def _prepare(index: int, source: ImageSource, input_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Decode and letterbox one image: ([3,S,S] normalised, [2,3] original -> input)."""
+class _Crops(NamedTuple):
+    """Crops of people, in order: inputs [M,3,S,S], transforms [M,2,3] float64 image -> crop, boxes [M,4]
+    float32, image_index [M] int64."""
+
+    inputs: torch.Tensor
+    transforms: torch.Tensor
+    boxes: torch.Tensor
+    image_index: torch.Tensor
+
+    def split(self, n: int) -> tuple["_Crops", "_Crops"]:
+        """The first n crops and the rest."""
+        return _Crops(*(t[:n] for t in self)), _Crops(*(t[n:] for t in self))
+
+
+class _Batch(NamedTuple):
+    crops: _Crops
+    images_done: int  # images whose every crop is in this batch or an earlier one
+
+
+def _image_boxes(index: int, boxes) -> np.ndarray | None:
+    """One image's boxes as [M,4] float64, or None (no boxes: the whole image is one person)."""
+    if boxes is None:
+        return None
+    array = np.asarray(boxes, dtype=np.float64)
+    if array.size == 0:
+        return None
+    if array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError(f"boxes of image {index} of the pool must be [M,4], got shape {array.shape}")
+    return array
+
+
+def _pool_items(
+    images: Iterable[ImageSource], boxes: Sequence | None
+) -> Iterator[tuple[int, ImageSource, np.ndarray | None]]:
+    """(position, source, its boxes [M,4] or None) for each image, checking that boxes lines up with images."""
+    count = 0
+    for index, source in enumerate(images):
+        if boxes is not None and index >= len(boxes):
+            raise ValueError(f"boxes has {len(boxes)} entries but the pool has more images")
+        yield index, source, None if boxes is None else _image_boxes(index, boxes[index])
+        count += 1
+    if boxes is not None and count != len(boxes):
+        raise ValueError(f"boxes has {len(boxes)} entries for {count} images")
+
+
+def _crop_image(index: int, source: ImageSource, boxes: np.ndarray | None, input_size: int, padding: float) -> _Crops:
+    """Decode one image once and crop each of its people."""
     try:
-        pixels, transform = letterbox(load_image(source), input_size)
+        image = load_image(source)
     except Exception as error:
         # The caller holds a list of images; the position says which one to look at.
         raise ValueError(f"cannot read image {index} of the pool: {error}") from error
-    return to_input(pixels), torch.from_numpy(transform)
+    height, width = image.shape[:2]
+    boxes = np.array([whole_image_box(width, height)]) if boxes is None else boxes
+    try:
+        crops = [crop_instance(image, box, input_size=input_size, padding=padding) for box in boxes]
+    except ValueError as error:
+        raise ValueError(f"image {index} of the pool: {error}") from error
+    return _Crops(
+        torch.stack([to_input(pixels) for pixels, _ in crops]),
+        torch.from_numpy(np.stack([transform for _, transform in crops])),
+        torch.from_numpy(boxes.astype(np.float32)),
+        torch.full((len(boxes),), index, dtype=torch.int64),
+    )
 
 
 def _batches(
-    images: Iterable[ImageSource], input_size: int, batch_size: int
-) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Stream ([B,3,S,S], [B,2,3]) batches in input order, decoding at most two batches ahead."""
+    items: Iterator[tuple[int, ImageSource, np.ndarray | None]], *, input_size: int, padding: float, batch_size: int
+) -> Iterator[_Batch]:
+    """Stream batches of batch_size crops in input order (a batch may hold people of several images, and an
+    image's people may span batches), decoding about two batches of crops ahead."""
     with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
-        pending: collections.deque = collections.deque()
-        sources = enumerate(images)
-        for index, source in itertools.islice(sources, 2 * batch_size):
-            pending.append(pool.submit(_prepare, index, source, input_size))
-        while pending:
-            batch = [pending.popleft().result() for _ in range(min(batch_size, len(pending)))]
-            for index, source in itertools.islice(sources, len(batch)):
-                pending.append(pool.submit(_prepare, index, source, input_size))
-            yield torch.stack([b[0] for b in batch]), torch.stack([b[1] for b in batch])
+        pending: collections.deque = collections.deque()  # futures of _Crops, one per image
+        ahead = 0  # crops submitted and not yet taken from their future
+
+        def submit() -> None:
+            nonlocal ahead
+            while ahead < 2 * batch_size and (item := next(items, None)) is not None:
+                index, source, boxes = item
+                pending.append(pool.submit(_crop_image, index, source, boxes, input_size, padding))
+                ahead += 1 if boxes is None else len(boxes)
+
+        held: collections.deque[_Crops] = collections.deque()  # one image's crops not yet batched, per entry
+        held_count = images_done = 0
+        submit()
+        while pending or held:
+            while held_count < batch_size and pending:
+                crops = pending.popleft().result()
+                ahead -= len(crops.boxes)
+                held.append(crops)
+                held_count += len(crops.boxes)
+                submit()
+            parts, wanted = [], min(batch_size, held_count)
+            while wanted:
+                crops = held.popleft()
+                if len(crops.boxes) > wanted:
+                    crops, rest = crops.split(wanted)
+                    held.appendleft(rest)
+                else:
+                    images_done += 1
+                parts.append(crops)
+                wanted -= len(crops.boxes)
+                held_count -= len(crops.boxes)
+            yield _Batch(_Crops(*(torch.cat(field) for field in zip(*parts, strict=True))), images_done)
 
 
 def score_pool(
     model: PoseModel,
     images: Iterable[ImageSource],
     *,
+    boxes: Sequence | None = None,
     device: str | torch.device,
     batch_size: int = 32,
     input_size: int | None = None,
+    padding: float = DEFAULT_PADDING,
     progress: Callable[[int], None] | None = None,
 ) -> PoolScores:
-    """Score any number of images (paths, file-like objects or HxWx3 uint8 arrays, any sizes).
+    """Score any number of images (paths, file-like objects or HxWx3 uint8 arrays, any sizes), person by person.
 
-    Images are decoded lazily and streamed in batches; only the per-image scores are kept.
-    progress, if given, is called with the number of images scored so far after every batch.
+    boxes, when given, lines up with images: for each image None or an empty sequence (one person, the
+    whole image) or an array-like [M,4] of COCO boxes [x, y, w, h] in its pixels, each cropped with
+    `padding` as ml.data.KeypointDataset crops them for training. Images are decoded lazily, once each,
+    and their crops streamed in batches; only the per-person scores are kept. progress, if given, is
+    called after every batch with the number of images whose every person is scored.
     """
     device = torch.device(device)
     input_size = input_size or model.config.input_size
@@ -91,23 +206,26 @@ def score_pool(
     model.eval().to(device)
     autocast = autocast_for(device)
     parts: dict[str, list[torch.Tensor]] = collections.defaultdict(list)
-    done = 0
+    batches = _batches(_pool_items(images, boxes), input_size=input_size, padding=padding, batch_size=batch_size)
     with torch.inference_mode():
-        for batch, transform in _batches(images, input_size, batch_size):
+        for crops, images_done in batches:
             with autocast:
-                output = model(batch.to(device, non_blocking=True))
-            for name, value in summarise_output(output, transform, stride=stride).items():
+                output = model(crops.inputs.to(device, non_blocking=True))
+            for name, value in summarise_output(output, crops.transforms, stride=stride).items():
                 parts[name].append(value)
-            done += len(batch)
+            parts["image_index"].append(crops.image_index)
+            parts["boxes"].append(crops.boxes)
             if progress is not None:
-                progress(done)
-    if not done:
-        k, d = model.config.num_keypoints, model.config.channels
+                progress(images_done)
+    if not parts:
+        k, d = model.config.num_keypoints, model.config.feature_size
         return PoolScores(
-            np.zeros(0, np.float32),
-            np.zeros((0, k, 2), np.float32),
-            np.zeros((0, k), np.float32),
-            np.zeros((0, d), np.float32),
-            np.zeros(0, np.float32),
+            predicted_loss=np.zeros(0, np.float32),
+            keypoints=np.zeros((0, k, 2), np.float32),
+            confidence=np.zeros((0, k), np.float32),
+            features=np.zeros((0, d), np.float32),
+            heatmap_entropy=np.zeros(0, np.float32),
+            image_index=np.zeros(0, np.int64),
+            boxes=np.zeros((0, 4), np.float32),
         )
     return PoolScores(**{name: torch.cat(values).numpy() for name, values in parts.items()})

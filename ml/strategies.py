@@ -203,11 +203,10 @@ def multipeak_entropy(
     if heatmaps.ndim != 4:
         raise ValueError(f"heatmaps must be [B, K, H, W], got shape {tuple(heatmaps.shape)}")
     h = heatmaps.detach().float()
-    size = 2 * min_distance + 1
-    is_peak = (h == F.max_pool2d(h, size, stride=1, padding=min_distance)) & (h > threshold)
+    is_peak = (h == _square_max(h, min_distance)) & (h > threshold)
     # Among the candidates of one square, which are all equal, keep the one with the lowest raster index.
     index = torch.arange(h.shape[-2] * h.shape[-1], device=h.device, dtype=h.dtype).view(h.shape[-2:])
-    first = -F.max_pool2d(torch.where(is_peak, -index, -math.inf), size, stride=1, padding=min_distance)
+    first = -_square_max(torch.where(is_peak, -index, -math.inf), min_distance)
     is_peak &= index == first
     if exclude_border and min_distance > 0:
         inside = torch.zeros_like(is_peak[0, 0])
@@ -218,6 +217,33 @@ def multipeak_entropy(
     log_p = torch.log_softmax(torch.where(has_peak, logits, 0.0), dim=2)
     entropy = -torch.where(is_peak.flatten(2), log_p.exp() * log_p, 0.0).sum(dim=2)  # [B, K]
     return entropy.sum(dim=1)
+
+
+def _square_max(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """The maximum of the (2 radius + 1)^2 square around each pixel of x [B, K, H, W], outside counting as
+    -inf: max_pool2d's result with that kernel, stride 1 and padding radius, exactly."""
+    return _sliding_max(_sliding_max(x, radius, dim=-1), radius, dim=-2)
+
+
+def _sliding_max(x: torch.Tensor, radius: int, *, dim: int) -> torch.Tensor:
+    """max(x[i - radius], ..., x[i + radius]) along dim, outside counting as -inf.
+
+    By doubling: after step s each entry holds the max of 2^s neighbours, so a window of w costs about
+    log2(w) elementwise maxima. max_pool2d compares every pair of the window and, on a CPU, made this
+    entropy cost as much as the network's forward when scoring a pool.
+    """
+    if radius == 0:
+        return x
+    window = 2 * radius + 1
+    padded = F.pad(x.movedim(dim, -1), (radius, radius), value=-math.inf)
+    span, spanned = 1, padded  # spanned[i] = max(padded[i : i + span])
+    while 2 * span <= window:
+        spanned = torch.maximum(spanned[..., :-span], spanned[..., span:])
+        span *= 2
+    length = x.shape[dim]
+    # Two overlapping spans cover the window [i, i + window).
+    out = torch.maximum(spanned[..., :length], spanned[..., window - span : window - span + length])
+    return out.movedim(-1, dim)
 
 
 def _pool_size(per_image: dict[str, np.ndarray | None]) -> int:

@@ -1,4 +1,5 @@
-"""PoseModel: a stacked hourglass plus a loss-prediction head, configured by one dataclass."""
+"""PoseModel: a pose network (stacked hourglass or Simple Baselines ResNet) plus a loss-prediction head,
+configured by one dataclass."""
 
 import dataclasses
 from dataclasses import dataclass
@@ -9,42 +10,90 @@ from torch import nn
 
 from ml.models.heads import ConvHead, GapHead
 from ml.models.hourglass import StackedHourglass
+from ml.models.resnet import STAGE_CHANNELS, STRIDE, SimpleBaseline
 
 HEADS = ("gap", "conv")
+BACKBONES = ("hourglass", *STAGE_CHANNELS)
 
 
 @dataclass(frozen=True)
 class PoseConfig:
-    nstack: int = 2
-    channels: int = 256
-    depth: int = 4
+    nstack: int = 2  # hourglasses; a ResNet gives one stack of heatmaps, so it needs 1
+    channels: int = 256  # the hourglass's width; for a ResNet, its deconvolutions' width
+    depth: int = 4  # poolings in each hourglass; unused by a ResNet
     input_size: int = 256
     num_keypoints: int = 14
     head: str = "gap"  # "gap" or "conv" (LL++conv)
     dropout: float = 0.0  # before each heatmap layer; > 0 enables MC-dropout scoring
+    backbone: str = "hourglass"  # "hourglass", "resnet18" or "resnet50" (Simple Baselines)
+
+    def __post_init__(self):
+        # Every property below depends on the backbone, so a config with an unknown one cannot exist.
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"unknown backbone {self.backbone!r}: expected one of {BACKBONES}")
 
     @property
     def heatmap_size(self) -> int:
         return self.input_size // 4
 
+    @property
+    def input_divisor(self) -> int:
+        """input_size must be a multiple of this: the coarsest scale is input_size / input_divisor."""
+        return 4 * 2**self.depth if self.backbone == "hourglass" else STRIDE
+
+    @property
+    def scale_channels(self) -> tuple[int, ...]:
+        """Channels of PoseOutput.scales, finest first: the last hourglass's outputs or the ResNet's stages."""
+        if self.backbone == "hourglass":
+            return (self.channels,) * (self.depth + 1)
+        return STAGE_CHANNELS[self.backbone]
+
+    @property
+    def pretrainable(self) -> bool:
+        """Whether ml.models.load_backbone_weights can start the network from ImageNet weights (a ResNet)."""
+        return self.backbone != "hourglass"
+
+    @property
+    def feature_size(self) -> int:
+        """Length of PoseOutput.features: the last stack's (hourglass) or last stage's (ResNet) channels."""
+        return self.scale_channels[-1]
+
 
 class PoseOutput(NamedTuple):
-    heatmaps: torch.Tensor  # [B, nstack, K, S/4, S/4], in the forward's precision (bf16 under autocast)
+    heatmaps: torch.Tensor  # [B, nstack, K, S/4, S/4] (nstack 1 for a ResNet), in the forward's precision
     loss: torch.Tensor  # [B] predicted loss, float32
-    features: torch.Tensor  # [B, C] pooled last-stack features (coreset, the gap head), float32
-    scales: list[torch.Tensor]  # the last hourglass's outputs, finest first: [B,C,S/4,S/4] ... (the conv head)
+    features: torch.Tensor  # [B, config.feature_size] pooled last-stack or last-stage features, float32
+    scales: list[torch.Tensor]  # finest first, config.scale_channels channels: [B,C1,S/4,S/4] ... (the conv head)
 
 
 def create_head(kind: str, config: PoseConfig) -> nn.Module:
     """A fresh loss-prediction head of `kind` ("gap" or "conv") for networks built from `config`.
 
-    Every head is called as head(pooled [B,C], scales [[B,C,h,w], ...]) -> predicted loss [B].
+    Every head is called as head(pooled [B,C], scales [[B,C1,h,w], ...]) -> predicted loss [B].
     """
     if kind == "gap":
-        return GapHead(config.channels)
+        return GapHead(config.feature_size)
     if kind == "conv":
-        return ConvHead(config.channels, config.depth + 1, config.heatmap_size // 2**config.depth)
+        return ConvHead(config.scale_channels, config.input_size // config.input_divisor)
     raise ValueError(f"unknown head {kind!r}: expected one of {HEADS}")
+
+
+def create_backbone(config: PoseConfig) -> StackedHourglass | SimpleBaseline:
+    """A fresh pose network for `config`, called as backbone(images) -> (heatmaps, last features, scales)."""
+    if config.backbone == "hourglass":
+        return StackedHourglass(
+            nstack=config.nstack,
+            channels=config.channels,
+            depth=config.depth,
+            num_keypoints=config.num_keypoints,
+            dropout=config.dropout,
+        )
+    return SimpleBaseline(
+        arch=config.backbone,
+        num_keypoints=config.num_keypoints,
+        deconv_channels=config.channels,
+        dropout=config.dropout,
+    )
 
 
 def run_head(head: nn.Module, pooled: torch.Tensor, scales: list[torch.Tensor]) -> torch.Tensor:
@@ -61,23 +110,26 @@ def run_head(head: nn.Module, pooled: torch.Tensor, scales: list[torch.Tensor]) 
 class PoseModel(nn.Module):
     """The network and its head under the state-dict keys backbone.* and head.*."""
 
-    def __init__(self, config: PoseConfig, *, backbone: StackedHourglass | None = None, head: nn.Module | None = None):
+    def __init__(
+        self,
+        config: PoseConfig,
+        *,
+        backbone: StackedHourglass | SimpleBaseline | None = None,
+        head: nn.Module | None = None,
+    ):
         """backbone and head, when given, are used as they are (shared, not copied); see with_head."""
         super().__init__()
-        if config.input_size % (4 * 2**config.depth):
-            raise ValueError(f"input_size {config.input_size} must be divisible by 4 * 2**depth")
+        if config.input_size % config.input_divisor:
+            raise ValueError(
+                f"input_size {config.input_size} must be divisible by {config.input_divisor} for the "
+                f"{config.backbone} backbone" + (" (4 * 2**depth)" if config.backbone == "hourglass" else "")
+            )
+        if config.backbone != "hourglass" and config.nstack != 1:
+            raise ValueError(f"a {config.backbone} backbone gives one stack of heatmaps: nstack must be 1")
         if config.head not in HEADS:
             raise ValueError(f"unknown head {config.head!r}: expected one of {HEADS}")
         self.config = config
-        if backbone is None:
-            backbone = StackedHourglass(
-                nstack=config.nstack,
-                channels=config.channels,
-                depth=config.depth,
-                num_keypoints=config.num_keypoints,
-                dropout=config.dropout,
-            )
-        self.backbone = backbone
+        self.backbone = create_backbone(config) if backbone is None else backbone
         self.head = create_head(config.head, config) if head is None else head
 
     def with_head(self, head: nn.Module, kind: str) -> "PoseModel":

@@ -9,6 +9,10 @@ PRESETS: dict[str, PoseConfig] = {
     "hg-tiny": PoseConfig(nstack=1, channels=64, depth=3, input_size=128),
     # The paper's network: 2 stacks, 256 channels, 256x256 input, 64x64 heatmaps (~16.7 GFLOP/image).
     "hg-paper": PoseConfig(nstack=2, channels=256, depth=4, input_size=256),
+    # Simple Baselines (Xiao et al. 2018): a ResNet, three 256-channel deconvolutions, 64x64 heatmaps;
+    # load ImageNet weights into the ResNet with ml.models.load_backbone_weights.
+    "resnet18-simple": PoseConfig(backbone="resnet18", nstack=1, channels=256, input_size=256),
+    "resnet50-simple": PoseConfig(backbone="resnet50", nstack=1, channels=256, input_size=256),
 }
 
 

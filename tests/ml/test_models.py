@@ -79,6 +79,7 @@ def test_presets_and_overrides():
         "num_keypoints": 14,
         "head": "gap",
         "dropout": 0.0,
+        "backbone": "hourglass",
     }
     assert PRESETS["hg-paper"].heatmap_size == 64 and PRESETS["hg-tiny"].heatmap_size == 32
     model = create_model("hg-tiny", head="conv", num_keypoints=16, **TINY)

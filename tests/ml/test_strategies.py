@@ -208,3 +208,21 @@ def test_entropy_of_gaussian_blobs_at_the_target_scale():
 
 def test_all_zero_heatmap_contributes_zero():
     assert multipeak_entropy(torch.zeros(2, 3, 32, 32)).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("min_distance", [0, 1, 3, 7])
+def test_peaks_are_the_maxima_of_their_square_as_max_pool_finds_them(min_distance):
+    """The square maxima come from a faster sliding maximum; they must be max_pool2d's, ties and edges included."""
+    generator = torch.Generator().manual_seed(min_distance)
+    heatmaps = (torch.rand(3, 4, 13, 24, generator=generator) * 12).round()  # many equal maxima
+    size = 2 * min_distance + 1
+    pooled = torch.nn.functional.max_pool2d(heatmaps, size, stride=1, padding=min_distance)
+    is_peak = (heatmaps == pooled) & (heatmaps > 7.5)
+    index = torch.arange(13 * 24, dtype=heatmaps.dtype).view(13, 24)
+    candidates = torch.where(is_peak, -index, -math.inf)
+    is_peak &= index == -torch.nn.functional.max_pool2d(candidates, size, stride=1, padding=min_distance)
+    logits = torch.where(is_peak, heatmaps, -math.inf).flatten(2)
+    log_p = torch.log_softmax(torch.where(is_peak.flatten(2).any(2, keepdim=True), logits, 0.0), dim=2)
+    expected = -torch.where(is_peak.flatten(2), log_p.exp() * log_p, 0.0).sum(dim=2).sum(dim=1)
+    actual = multipeak_entropy(heatmaps, min_distance=min_distance, exclude_border=False)
+    torch.testing.assert_close(actual, expected, rtol=0, atol=0)

@@ -1,0 +1,79 @@
+"""Top-down crops: one square network input per person, cut around the person's box.
+
+Boxes are COCO [x, y, w, h] in image pixels, measured on pixel edges: (x, y) is the box's top-left
+corner and it spans [x, x + w] x [y, y + h], so pixel (i, j), whose centre is at integer (i, j) in
+the pixel-centre coordinates the keypoints use, covers [i, i + 1] x [j, j + 1] in these coordinates.
+A box that covers the whole image, [0, 0, width, height], gives exactly the letterbox of ml.preprocess.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ml.affine import warp_image
+from ml.preprocess import letterbox, letterbox_transform
+
+# Context around the box: Simple Baselines and most top-down pose models widen the box by 25%.
+DEFAULT_PADDING = 1.25
+
+Box = Sequence[float] | np.ndarray
+
+
+def whole_image_box(width: int, height: int) -> list[float]:
+    """The COCO box [x, y, w, h] of a whole width x height image."""
+    return [0.0, 0.0, float(width), float(height)]
+
+
+def covers_image(box: Box, *, image_size: tuple[int, int]) -> bool:
+    """Whether the box contains the whole image; image_size is (width, height)."""
+    x, y, w, h = _checked(box)
+    width, height = image_size
+    return x <= 0 and y <= 0 and x + w >= width and y + h >= height
+
+
+def crop_transform(
+    box: Box, *, image_size: tuple[int, int], input_size: int, padding: float = DEFAULT_PADDING
+) -> np.ndarray:
+    """The [2,3] map from image pixels to crop pixels (pixel centres at integers) for a box in an image.
+
+    image_size is (width, height). The box is widened about its centre to the square of side
+    padding * max(w, h) (the network's input is square; the aspect ratio is kept) and that square is
+    scaled to input_size pixels. Parts of the square outside the image show black, like the letterbox pad.
+    """
+    if not padding > 0:
+        raise ValueError(f"padding must be positive, got {padding}")
+    x, y, w, h = _checked(box)
+    if covers_image(box, image_size=image_size):
+        # A box that is the image has no context around it to add: the letterbox already shows all of
+        # it as large as it fits, and images without boxes then go through exactly the path they always did.
+        return letterbox_transform(*image_size, input_size)
+    side = padding * max(w, h)
+    scale = input_size / side
+    # Edge coordinates u = p + 0.5 map as u_crop = scale * (u - left edge of the square).
+    left, top = x + 0.5 * w - 0.5 * side, y + 0.5 * h - 0.5 * side
+    return np.array(
+        [[scale, 0.0, scale * (0.5 - left) - 0.5], [0.0, scale, scale * (0.5 - top) - 0.5]], dtype=np.float64
+    )
+
+
+def crop_instance(
+    image: np.ndarray, box: Box, *, input_size: int, padding: float = DEFAULT_PADDING
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut one person's input out of image [H,W,3] uint8: (pixels [S,S,3] uint8, [2,3] image -> crop)."""
+    height, width = image.shape[:2]
+    transform = crop_transform(box, image_size=(width, height), input_size=input_size, padding=padding)
+    if covers_image(box, image_size=(width, height)):
+        # Same map either way; a resize and a pad are cheaper than an affine warp of the whole image.
+        return letterbox(image, input_size)
+    return warp_image(image, transform, (input_size, input_size)), transform
+
+
+def _checked(box: Box) -> tuple[float, float, float, float]:
+    """The box's four numbers, refused when they are not finite or span no area in either direction."""
+    values = np.asarray(box, dtype=np.float64)
+    if values.shape != (4,) or not np.isfinite(values).all():
+        raise ValueError(f"a box is four finite numbers [x, y, w, h], got {box!r}")
+    x, y, w, h = (float(v) for v in values)
+    if w < 0 or h < 0 or max(w, h) == 0:
+        raise ValueError(f"a box needs w >= 0, h >= 0 and one of them > 0, got {box!r}")
+    return x, y, w, h
