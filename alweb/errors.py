@@ -19,6 +19,16 @@ class InvalidInput(DomainError):
 
     default_detail = "The input is invalid."
 
+    @property
+    def first_message(self) -> str:
+        """The first message, whatever shape the detail has: for a report that lists several errors."""
+        detail = self.detail
+        if isinstance(detail, dict):
+            detail = next(iter(detail.values()))
+        if isinstance(detail, list):
+            detail = detail[0]
+        return str(detail)
+
 
 class Refused(DomainError):
     """A request the service will not carry out as sent (more files than the limit)."""

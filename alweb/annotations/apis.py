@@ -13,9 +13,27 @@ from alweb.api_schema import ErrorOutput
 from alweb.projects.access import image_for_member
 
 
-class AnnotationOutput(serializers.Serializer):
+class InstanceOutput(serializers.Serializer):
+    bbox = serializers.ListField(child=serializers.FloatField(), help_text="[x, y, width, height] in image pixels.")
+    keypoints = serializers.ListField(
+        child=serializers.ListField(), help_text="[[x, y, v], ...] in the project's keypoint order (COCO v)."
+    )
+    iscrowd = serializers.IntegerField(required=False, help_text="1: a COCO crowd region, never trained on.")
+    segmentation = serializers.JSONField(required=False, help_text="A crowd region's COCO polygons or RLE.")
+
+
+class LabelOutput(serializers.Serializer):
+    instances = InstanceOutput(many=True)
+    keypoints = serializers.SerializerMethodField(
+        help_text="The one instance's points when the label has exactly one, else null (the older body)."
+    )
+
+    def get_keypoints(self, label) -> list | None:
+        return label.instances[0]["keypoints"] if len(label.instances) == 1 else None
+
+
+class AnnotationOutput(LabelOutput):
     image = serializers.IntegerField(source="image_id")
-    keypoints = serializers.ListField(child=serializers.ListField())
     version = serializers.IntegerField()
     annotator = serializers.CharField(source="annotator.username")
     updated_at = serializers.DateTimeField()
@@ -25,7 +43,19 @@ class AnnotationApi(APIView):
     @extend_schema_serializer(component_name="AnnotationInput")
     class InputSerializer(serializers.Serializer):
         # Shape and ranges are checked against the project's skeleton and the image.
-        keypoints = serializers.JSONField(help_text="[[x, y, v], ...] in the project's keypoint order (COCO v).")
+        instances = serializers.JSONField(
+            required=False,
+            help_text='[{"bbox": [x, y, w, h], "keypoints": [[x, y, v], ...]}, ...]; [] when no one is in the image.',
+        )
+        keypoints = serializers.JSONField(
+            required=False,
+            help_text="The older body: [[x, y, v], ...] for one instance whose box is the image.",
+        )
+
+        def validate(self, attrs):
+            if ("instances" in attrs) == ("keypoints" in attrs):
+                raise serializers.ValidationError('Send the label as "instances" (or the older "keypoints"), not both.')
+            return attrs
 
     @extend_schema(tags=["annotations"], responses=AnnotationOutput)
     def get(self, request, image_id: int):
@@ -55,7 +85,8 @@ class AnnotationApi(APIView):
         annotation, created = services.annotation_save(
             image=image,
             user=request.user,
-            keypoints=serializer.validated_data["keypoints"],
+            instances=serializer.validated_data.get("instances"),
+            keypoints=serializer.validated_data.get("keypoints"),
             if_match=request.headers.get("If-Match"),
         )
         return Response(
@@ -65,9 +96,8 @@ class AnnotationApi(APIView):
         )
 
 
-class RevisionOutput(serializers.Serializer):
+class RevisionOutput(LabelOutput):
     version = serializers.IntegerField()
-    keypoints = serializers.ListField(child=serializers.ListField())
     annotator = serializers.CharField(source="annotator.username")
     created_at = serializers.DateTimeField()
 

@@ -7,10 +7,12 @@ from alweb.images.models import Image
 
 
 class Annotation(models.Model):
-    """The current label of an image: K points [x, y, v] in upright-image pixels, COCO v."""
+    """The current label of an image: its person instances, each a box and K points [x, y, v]
+    in upright-image pixels (COCO v); an empty list says there is no one to label.
+    alweb/annotations/instances.py describes an instance."""
 
     image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="annotation")
-    keypoints = models.JSONField()
+    instances = models.JSONField()
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
@@ -28,7 +30,7 @@ class AnnotationRevision(models.Model):
 
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="revisions")
     version = models.PositiveIntegerField()
-    keypoints = models.JSONField()
+    instances = models.JSONField()
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

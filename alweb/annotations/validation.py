@@ -1,8 +1,7 @@
 """Checks that a label fits its project's skeleton and its image."""
 
-import math
-
 from alweb.errors import InvalidInput
+from alweb.numbers import is_finite_number, is_number
 
 VISIBILITY_VALUES = (0, 1, 2)
 
@@ -23,20 +22,12 @@ def _validate_point(*, index: int, point, width: int, height: int) -> list[float
     if not isinstance(point, list) or len(point) != 3:
         raise InvalidInput({"keypoints": f"{where} must be [x, y, v]."})
     x, y, v = point
-    if not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in (x, y, v)):
+    if not all(is_number(c) for c in (x, y, v)):
         raise InvalidInput({"keypoints": f"{where} must hold numbers."})
-    if not (_finite(x) and _finite(y)):
+    if not (is_finite_number(x) and is_finite_number(y)):
         raise InvalidInput({"keypoints": f"{where} has a coordinate that is not finite."})
     if v not in VISIBILITY_VALUES or int(v) != v:
         raise InvalidInput({"keypoints": f"{where} visibility must be 0, 1 or 2 (COCO), got {v}."})
     if not (0 <= x <= width and 0 <= y <= height):
         raise InvalidInput({"keypoints": f"{where} ({x}, {y}) lies outside the {width}x{height} image."})
     return [float(x), float(y), int(v)]
-
-
-def _finite(number: int | float) -> bool:
-    """Whether a number is finite as a float; an integer beyond float range is not."""
-    try:
-        return math.isfinite(number)
-    except OverflowError:
-        return False

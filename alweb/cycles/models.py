@@ -95,6 +95,10 @@ class Score(models.Model):
     # K points [x, y] in upright-image pixels and K confidences in [0, 1].
     keypoints = models.JSONField()
     confidence = models.JSONField()
+    # For an image scored by its person boxes, every instance: {"bbox", "keypoints" [[x, y, c]],
+    # "predicted_loss"}, highest loss first; the fields above are then the first instance's.
+    # Empty for an image scored whole (one instance): the fields above are all there is.
+    instances = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -22,8 +22,8 @@ MIN_GROUP = 2
 
 @dataclass(frozen=True)
 class Outcome:
-    realized_loss: float  # the heatmap loss of the cycle's model against the human label
-    pck: float | None  # PCK@0.2 of the model's prediction; None when the label has no scale
+    realized_loss: float  # the heatmap loss of the cycle's model against the human label, worst instance
+    pck: float | None  # mean PCK@0.2 of the model over the label's instances; None when none has a scale
 
 
 def outcome_measure(*, entry: QueueEntry) -> Outcome | None:
@@ -37,8 +37,14 @@ def outcome_measure(*, entry: QueueEntry) -> Outcome | None:
     skeleton = project_skeleton(entry.cycle.project)
     model = artefacts.cached_model(version.checkpoint.name)
     data = labelled_set(images, num_keypoints=skeleton.num_keypoints)
+    if not data.image_ids:
+        # No person with a labelled point ("No people"): nothing the model could have got wrong.
+        return None
     scores, pck = evaluate_labelled(model, data, skeleton=skeleton, device=artefacts.worker_device())
-    return Outcome(realized_loss=float(scores.true_loss[0]), pck=None if np.isnan(pck[0]) else float(pck[0]))
+    # Instance by instance on the annotator's boxes; the image counts as its worst instance,
+    # as its priority was its highest predicted loss.
+    measured = pck[~np.isnan(pck)]
+    return Outcome(realized_loss=float(scores.true_loss.max()), pck=float(measured.mean()) if len(measured) else None)
 
 
 def selection_metrics(*, cycle_id: int) -> dict:

@@ -9,11 +9,13 @@ from django.db import transaction
 from PIL import Image as PILImage
 
 from alweb.cycles import artefacts
-from alweb.cycles.image_sources import clip_to_image
+from alweb.cycles.image_sources import StoredImages, clip_to_image
 from alweb.cycles.models import Score
 from alweb.cycles.selectors import active_model_version
 from alweb.errors import Conflict
+from alweb.images.boxes import validate_box
 from alweb.images.decoding import decode_upload
+from alweb.images.models import Image
 from alweb.images.services import CREATED, images_ingest
 from alweb.projects.models import Project
 from alweb.queue.services import queue_append
@@ -53,6 +55,33 @@ def image_predict(*, project: Project, name: str, data: bytes, add_to_pool: bool
     if add_to_pool:
         _add_to_pool(project=project, name=name, data=data, prediction=prediction)
     return prediction
+
+
+@dataclass
+class InstancePrediction:
+    bbox: list[float]  # [x, y, w, h], clipped to the image
+    keypoints: list[list[float]]  # [K] [x, y, confidence] in upright-image pixels
+    predicted_loss: float
+    model_version: int
+
+
+def instance_predict(*, image: Image, bbox: list) -> InstancePrediction:
+    """The active model's keypoints for a person box an annotator drew on a stored image."""
+    box = validate_box(bbox, where="bbox", field="bbox", width=image.width, height=image.height)
+    version = active_model_version(project=image.project)
+    if version is None or not version.checkpoint:
+        raise Conflict("The project has no trained model yet; run a cycle first.")
+    model = artefacts.cached_model(version.checkpoint.name)
+    scores = score_pool(
+        model, StoredImages([image.file.name]), boxes=[[box]], device=artefacts.worker_device(), batch_size=1
+    )
+    points = clip_to_image(scores.keypoints[0], width=image.width, height=image.height)
+    keypoints = [
+        [round(float(x), 2), round(float(y), 2), round(float(c), 4)] for (x, y), c in zip(points, scores.confidence[0])
+    ]
+    return InstancePrediction(
+        bbox=box, keypoints=keypoints, predicted_loss=float(scores.predicted_loss[0]), model_version=version.id
+    )
 
 
 def _percentile(*, version_id: int, loss: float) -> float | None:

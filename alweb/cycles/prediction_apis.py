@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alweb.api_fields import FiniteFloatField
-from alweb.cycles.prediction import image_predict
+from alweb.cycles.prediction import image_predict, instance_predict
 from alweb.images.decoding import Rejected
-from alweb.projects.access import project_for_admin, project_for_member
+from alweb.projects.access import image_for_member, project_for_admin, project_for_member
 from alweb.request_limits import single_file_body_bytes
 from alweb.throttles import PredictThrottle
 
@@ -59,3 +59,33 @@ class PredictApi(APIView):
         except Rejected as rejected:
             raise ValidationError({"file": rejected.reason}) from None
         return Response(asdict(prediction))
+
+
+class InstancePredictApi(APIView):
+    """POST /images/{id}/predict/: the active model's keypoints for a person box drawn on the image."""
+
+    throttle_classes = (PredictThrottle,)
+
+    @extend_schema_serializer(component_name="InstancePredictInput")
+    class InputSerializer(serializers.Serializer):
+        # Shape and range are checked against the image by the service.
+        bbox = serializers.JSONField(help_text="[x, y, width, height] in image pixels.")
+
+    @extend_schema(
+        tags=["cycles"],
+        request=InputSerializer,
+        responses=inline_serializer(
+            "InstancePrediction",
+            {
+                "bbox": serializers.ListField(child=FiniteFloatField()),
+                "keypoints": serializers.ListField(child=serializers.ListField(child=FiniteFloatField())),
+                "predicted_loss": FiniteFloatField(),
+                "model_version": serializers.IntegerField(),
+            },
+        ),
+    )
+    def post(self, request, image_id: int):
+        image = image_for_member(user=request.user, image_id=image_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(asdict(instance_predict(image=image, bbox=serializer.validated_data["bbox"])))

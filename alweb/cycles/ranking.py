@@ -22,11 +22,21 @@ def audit_size(*, budget: int, fraction: float) -> int:
 
 
 def selection_entries(*, cycle: Cycle, version: ModelVersion) -> list[dict]:
-    """The cycle's queue: image_id, rank (1 first), predicted_loss, keypoints [[x, y, c]], top_percent, is_audit."""
+    """The cycle's queue: image_id, rank (1 first), predicted_loss, keypoints [[x, y, c]], instances, top_percent,
+    is_audit."""
     scores = list(
         Score.objects.filter(model_version=version, image__in=unlabelled_pool(project=cycle.project))
         .order_by("image_id")
-        .values("image_id", "predicted_loss", "entropy", "keypoints", "confidence")
+        .values(
+            "image_id",
+            "predicted_loss",
+            "entropy",
+            "keypoints",
+            "confidence",
+            "instances",
+            "image__width",
+            "image__height",
+        )
     )
     picked = _ranked(cycle, scores)
     audit = _audit_sample(cycle, pool_size=len(scores), picked=picked)
@@ -38,12 +48,26 @@ def selection_entries(*, cycle: Cycle, version: ModelVersion) -> list[dict]:
             "image_id": scores[i]["image_id"],
             "rank": rank,
             "predicted_loss": scores[i]["predicted_loss"],
-            "keypoints": [[x, y, c] for (x, y), c in zip(scores[i]["keypoints"], scores[i]["confidence"], strict=True)],
+            "keypoints": _with_confidence(scores[i]),
+            "instances": scores[i]["instances"] or [_whole_image_instance(scores[i])],
             "top_percent": round(float(top_percent[i]), 2),
             "is_audit": i in audited,
         }
         for rank, i in enumerate(order, start=1)
     ]
+
+
+def _with_confidence(score: dict) -> list[list[float]]:
+    return [[x, y, c] for (x, y), c in zip(score["keypoints"], score["confidence"], strict=True)]
+
+
+def _whole_image_instance(score: dict) -> dict:
+    """The one instance of an image scored whole."""
+    return {
+        "bbox": [0.0, 0.0, float(score["image__width"]), float(score["image__height"])],
+        "keypoints": _with_confidence(score),
+        "predicted_loss": score["predicted_loss"],
+    }
 
 
 def _ranked(cycle: Cycle, scores: list[dict]) -> np.ndarray:

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from alweb.api_fields import FiniteFloatField
 from alweb.cycles.models import Cycle, ModelVersion
-from alweb.cycles.shapes import CycleMetrics, CycleProgress
+from alweb.cycles.shapes import STARTING_WEIGHTS, CycleMetrics, CycleProgress
 
 
 class CycleProgressOutput(serializers.Serializer):
@@ -16,6 +16,13 @@ class CycleProgressOutput(serializers.Serializer):
     steps = serializers.IntegerField(allow_null=True)
     eta_s = FiniteFloatField(allow_null=True)
     losses = serializers.DictField(child=FiniteFloatField(), allow_null=True)
+    starting_weights = serializers.ChoiceField(
+        choices=STARTING_WEIGHTS,
+        allow_null=True,
+        required=False,
+        help_text="Where the network started: the previous cycle's model, ImageNet weights (BACKBONE_WEIGHTS), "
+        "random values because no BACKBONE_WEIGHTS file is set, or random values (the hourglasses).",
+    )
 
 
 class CycleMetricsOutput(serializers.Serializer):

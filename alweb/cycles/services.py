@@ -195,7 +195,13 @@ def cycle_scoring_progress_report(*, cycle: Cycle, scored: int) -> CycleProgress
     Any worker scoring a chunk keeps the cycle's lease alive: recovery waits while chunks land.
     """
     stored = CycleProgress.from_json(cycle.progress)
-    progress = CycleProgress(phase="scoring", step=scored, steps=stored.steps or scored, losses=stored.losses or {})
+    progress = CycleProgress(
+        phase="scoring",
+        step=scored,
+        steps=stored.steps or scored,
+        losses=stored.losses or {},
+        starting_weights=stored.starting_weights,
+    )
     Cycle.objects.filter(pk=cycle.pk, state=State.SCORING).update(
         progress=progress.as_json(), lease_expires_at=timezone.now() + _lease_ttl()
     )
@@ -248,13 +254,13 @@ def cycle_selection_complete(*, cycle_id: int, version: ModelVersion, entries: l
 def scores_upsert(*, version: ModelVersion, rows: list[dict]) -> None:
     """Write the model's scores of pool images; scoring the same images again overwrites them.
 
-    rows: dicts of image_id, predicted_loss, entropy, keypoints [[x, y]] and confidence [c].
+    rows: dicts of image_id, predicted_loss, entropy, keypoints [[x, y]], confidence [c] and instances.
     """
     Score.objects.bulk_create(
         [Score(model_version=version, **row) for row in rows],
         update_conflicts=True,
         unique_fields=["model_version", "image"],
-        update_fields=["predicted_loss", "entropy", "keypoints", "confidence"],
+        update_fields=["predicted_loss", "entropy", "keypoints", "confidence", "instances"],
     )
 
 

@@ -7,6 +7,13 @@ named in one place. Unknown keys in stored JSON are dropped on read.
 import dataclasses
 from dataclasses import dataclass
 
+# Where a cycle's network starts, as its progress and the dashboard say.
+PREVIOUS_CYCLE = "previous_cycle"  # the active model's weights, same architecture
+IMAGENET = "imagenet"  # a ResNet backbone from BACKBONE_WEIGHTS
+RANDOM_NO_FILE = "random_no_backbone_weights"  # a ResNet that could start from ImageNet but has no file
+RANDOM = "random"  # a network without pretrained weights (the hourglasses)
+STARTING_WEIGHTS = (PREVIOUS_CYCLE, IMAGENET, RANDOM_NO_FILE, RANDOM)
+
 
 @dataclass(frozen=True)
 class CycleProgress:
@@ -19,6 +26,7 @@ class CycleProgress:
     steps: int | None = None
     eta_s: float | None = None
     losses: dict[str, float] | None = None  # the latest value of each training loss
+    starting_weights: str | None = None  # where the network started: one of STARTING_WEIGHTS
 
     @classmethod
     def from_json(cls, data: dict) -> "CycleProgress":

@@ -9,4 +9,5 @@ urlpatterns = [
     path("projects/<id:project_id>/model-versions/", apis.ModelVersionListApi.as_view(), name="model-versions"),
     path("model-versions/<id:version_id>/activate/", apis.ModelVersionActivateApi.as_view(), name="model-activate"),
     path("projects/<id:project_id>/predict/", prediction_apis.PredictApi.as_view(), name="project-predict"),
+    path("images/<id:image_id>/predict/", prediction_apis.InstancePredictApi.as_view(), name="image-predict"),
 ]

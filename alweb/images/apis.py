@@ -29,6 +29,10 @@ class ImageOutput(serializers.Serializer):
     split = serializers.CharField()
     state = serializers.CharField()
     project = serializers.IntegerField(source="project_id")
+    boxes = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField()),
+        help_text="Person boxes [x, y, width, height] to crop around when scoring; [] is the whole image.",
+    )
 
 
 class ImagePageOutput(serializers.Serializer):
@@ -169,6 +173,22 @@ class ImageDetailApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         image = services.image_split_set(image=image, split=serializer.validated_data["split"])
+        return Response(ImageOutput(image).data)
+
+
+class ImageBoxesApi(APIView):
+    @extend_schema_serializer(component_name="ImageBoxes")
+    class InputSerializer(serializers.Serializer):
+        # Shape and ranges are checked against the image by the service.
+        boxes = serializers.JSONField(help_text="[[x, y, width, height], ...] in image pixels; at most 100.")
+
+    @extend_schema(tags=["images"], request=InputSerializer, responses=ImageOutput)
+    def put(self, request, image_id: int):
+        image = image_for_member(user=request.user, image_id=image_id)
+        project_for_admin(user=request.user, project_id=image.project_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        image = services.image_boxes_set(image=image, boxes=serializer.validated_data["boxes"])
         return Response(ImageOutput(image).data)
 
 

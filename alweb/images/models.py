@@ -26,6 +26,9 @@ class Image(models.Model):
     height = models.PositiveIntegerField()
     split = models.CharField(max_length=10, choices=Split.choices, default=Split.POOL)
     state = models.CharField(max_length=12, choices=State.choices, default=State.UNLABELLED)
+    # Person boxes [[x, y, w, h], ...] of an unlabelled image, e.g. from the user's detector;
+    # scoring crops around each. None or empty: one instance covering the whole image.
+    boxes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

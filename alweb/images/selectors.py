@@ -5,7 +5,7 @@ from django.db.models import Count, QuerySet
 from alweb.images.models import Image
 from alweb.projects.models import Project
 
-LISTED_FIELDS = ("id", "name", "width", "height", "sha256", "split", "state", "project_id")
+LISTED_FIELDS = ("id", "name", "width", "height", "sha256", "split", "state", "project_id", "boxes")
 
 
 def image_rows(*, project: Project, state: str | None = None, split: str | None = None) -> QuerySet:

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from alweb.errors import Refused
 from alweb.images.archives import archive_kind, is_zip, member_read, zip_open
+from alweb.images.boxes import validate_boxes
 from alweb.images.decoding import DecodedImage, Rejected, decode_upload, size_check
 from alweb.images.models import Image
 from alweb.projects.models import Project
@@ -82,6 +83,17 @@ def image_split_set(*, image: Image, split: str) -> Image:
     """Move the image to the pool, the training set or the validation set."""
     image.split = split
     image.save(update_fields=["split"])
+    return image
+
+
+@transaction.atomic
+def image_boxes_set(*, image: Image, boxes: list) -> Image:
+    """Give a pool image its person boxes (e.g. a detector's); the next scoring crops around each.
+
+    Boxes are clipped to the image; [] goes back to one instance covering the whole image.
+    """
+    image.boxes = validate_boxes(boxes, width=image.width, height=image.height)
+    image.save(update_fields=["boxes"])
     return image
 
 

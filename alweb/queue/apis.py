@@ -23,8 +23,25 @@ class QueueEntryOutput(serializers.Serializer):
         help_text="Where the predicted loss stands in the scored pool, in percent from the top (2.0: top 2 %).",
     )
     keypoints = serializers.ListField(
-        child=serializers.ListField(child=FiniteFloatField()), help_text="The model's K points [x, y, confidence]."
+        child=serializers.ListField(child=FiniteFloatField()),
+        help_text="The model's K points [x, y, confidence] for the instance it most likely gets wrong.",
     )
+    instances = serializers.SerializerMethodField(
+        help_text="Every person instance: bbox [x, y, w, h], keypoints [[x, y, confidence]], predicted_loss; "
+        "highest predicted loss first."
+    )
+
+    def get_instances(self, entry) -> list[dict]:
+        if entry.instances:
+            return entry.instances
+        # Entries made before instances were stored: one instance covering the image.
+        return [
+            {
+                "bbox": [0.0, 0.0, float(entry.image.width), float(entry.image.height)],
+                "keypoints": entry.keypoints,
+                "predicted_loss": entry.predicted_loss,
+            }
+        ]
 
 
 class LeaseOutput(serializers.Serializer):

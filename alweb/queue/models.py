@@ -35,6 +35,10 @@ class QueueEntry(models.Model):
     is_audit = models.BooleanField(default=False)
     # The model's prediction, shown as the pre-annotation: K points [x, y, confidence].
     keypoints = models.JSONField()
+    # Every person instance the model found: {"bbox": [x, y, w, h], "keypoints": [[x, y, c]],
+    # "predicted_loss"}, highest loss first; keypoints above are the first one's. An image
+    # without person boxes has one instance covering it.
+    instances = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
     lease_id = models.UUIDField(null=True, blank=True, unique=True)
     leased_by = models.ForeignKey(

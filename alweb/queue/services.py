@@ -28,7 +28,7 @@ def queue_fill(*, cycle: Cycle, entries: list[dict]) -> int:
     """Make the cycle's selection the project's queue, once; returns how many entries it created.
 
     entries: dicts of image_id, rank (distinct; 1 is labelled first), predicted_loss,
-    keypoints ([[x, y, confidence], ...]) and optionally top_percent and is_audit. A second call for the same
+    keypoints ([[x, y, confidence], ...]) and optionally instances, top_percent and is_audit. A second call for the same
     cycle changes nothing and returns 0. Images labelled in the meantime are left out.
     """
     project_id = cycle.project_id
@@ -59,6 +59,7 @@ def queue_fill(*, cycle: Cycle, entries: list[dict]) -> int:
                 rank=entry["rank"],
                 predicted_loss=entry["predicted_loss"],
                 keypoints=entry["keypoints"],
+                instances=entry.get("instances", []),
                 top_percent=entry.get("top_percent"),
                 is_audit=entry.get("is_audit", False),
             )
@@ -95,7 +96,13 @@ def _batches(ids: list[int]) -> list[list[int]]:
 
 @transaction.atomic
 def queue_append(
-    *, project: Project, image: Image, predicted_loss: float, keypoints: list, top_percent: float | None = None
+    *,
+    project: Project,
+    image: Image,
+    predicted_loss: float,
+    keypoints: list,
+    instances: list | None = None,
+    top_percent: float | None = None,
 ) -> QueueEntry | None:
     """Add one image after the last open entry of the current selection.
 
@@ -121,6 +128,7 @@ def queue_append(
         rank=rank,
         predicted_loss=predicted_loss,
         keypoints=keypoints,
+        instances=instances or [],
         top_percent=top_percent,
     )
     image.state = Image.State.QUEUED

@@ -272,6 +272,10 @@ if ALWEB_PROJECT_CREATORS not in ("staff", "all"):
 # The active-learning loop.
 ML_DEVICE = os.environ.get("ML_DEVICE", "auto")
 ML_WORK_DIR = Path(os.environ.get("ML_WORK_DIR", VAR_DIR / "ml-work"))
+# A local file of torchvision's ImageNet state dict for the ResNet presets (resnet18-simple,
+# resnet50-simple), e.g. saved from torchvision.models.resnet18(weights="IMAGENET1K_V1"). Nothing
+# is downloaded at run time; without it a ResNet backbone starts from random values.
+BACKBONE_WEIGHTS = os.environ.get("BACKBONE_WEIGHTS") or None
 DEFAULT_MODEL = os.environ.get("DEFAULT_MODEL", "hg-tiny")
 TRAIN_BATCH_SIZE = int(os.environ.get("TRAIN_BATCH_SIZE", 16))
 # The pose network's initial rate, decayed by a cosine over the cycle's epochs; the loss head keeps

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
+from alweb.annotations.template import skeleton_template
 from alweb.projects.models import Project
 
 
@@ -17,5 +18,6 @@ def annotate(request, project_id: int):
         "keypoints": project.keypoints,
         "edges": project.edges,
         "flip_pairs": project.flip_pairs,
+        "template": skeleton_template(project=project),
     }
     return render(request, "web/annotate.html", {"project": project, "skeleton": skeleton})

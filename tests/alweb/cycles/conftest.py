@@ -1,4 +1,5 @@
-"""Real Celery worker processes for the loop's tests, and a broker that can be restarted."""
+"""Real Celery worker processes for the loop's tests, a broker that can be restarted, and the
+recorder of the messages the pipeline sends when it runs in the test process."""
 
 import os
 import signal
@@ -6,6 +7,7 @@ import subprocess
 
 import pytest
 
+from tests.alweb.cycles.in_process import SentTasks
 from tests.live_processes import WorkerProcess, wait_for
 
 
@@ -38,3 +40,13 @@ def restart_broker(broker) -> None:
         ),
         timeout=20,
     )
+
+
+@pytest.fixture
+def sent(monkeypatch, settings):
+    from alweb.celery import app
+
+    settings.SCORING_CHUNK_SIZE = 2
+    recorder = SentTasks()
+    monkeypatch.setattr(app, "send_task", recorder.send_task)
+    return recorder

@@ -11,45 +11,19 @@ import pytest
 from django.utils import timezone
 
 from alweb.annotations.services import annotation_save
-from alweb.celery import app
 from alweb.cycles import dispatch, pipeline, services
 from alweb.cycles.models import Cycle, ModelVersion, Score
 from alweb.cycles.scoring import chunk_score
 from alweb.demo.services import synthetic_label_for
 from alweb.queue.models import QueueEntry
 from alweb.queue.services import lease_next
+from tests.alweb.cycles.in_process import SentTasks
 from tests.alweb.cycles.seeding import seed_synthetic
 
 pytestmark = pytest.mark.django_db(transaction=True)
 State = Cycle.State
 POOL = 6
 BUDGET = 3
-
-
-class SentTasks:
-    """The task messages sent so far, as (name, args); deliver() runs them like a worker would."""
-
-    def __init__(self):
-        self.messages: list[tuple[str, list]] = []
-
-    def send_task(self, name, args=None, **options):
-        self.messages.append((name, list(args or [])))
-
-    def named(self, name: str) -> list[list]:
-        return [args for sent, args in self.messages if sent == name]
-
-    def take(self, name: str) -> list[list]:
-        taken = self.named(name)
-        self.messages = [(sent, args) for sent, args in self.messages if sent != name]
-        return taken
-
-
-@pytest.fixture
-def sent(monkeypatch, settings):
-    settings.SCORING_CHUNK_SIZE = 2
-    recorder = SentTasks()
-    monkeypatch.setattr(app, "send_task", recorder.send_task)
-    return recorder
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def test_listing_pages_with_a_cursor(admin_client, images_url, make_rows):
     assert seen == [f"{i}.jpg" for i in range(5)]
     first = admin_client.get(images_url).json()
     assert first["next"] is None and len(first["results"]) == 5
-    assert set(first["results"][0]) == {"id", "name", "width", "height", "sha256", "split", "state", "project"}
+    assert set(first["results"][0]) == {"id", "name", "width", "height", "sha256", "split", "state", "project", "boxes"}
 
 
 def test_counts_by_state_and_split(annotator_client, project, make_rows):
