@@ -45,8 +45,12 @@ class ExportApi(APIView):
         responses={(200, "application/json"): OpenApiTypes.OBJECT},
         description=(
             "Download the project as COCO keypoints JSON (members): every image with its upright size, "
-            "one annotation per labelled image, and the skeleton as the category (COCO's 1-based "
-            "skeleton, plus the 0-based flip_pairs so that an import keeps them)."
+            "one annotation per person instance of each label (crowd regions with iscrowd 1 and their "
+            "segmentation; persons with segmentation []), the person boxes of unlabelled images as "
+            "annotations without keypoints, and the skeleton as the category (COCO's 1-based skeleton, "
+            'plus the 0-based flip_pairs so that an import keeps them). An image labelled "no one here" '
+            'carries "no_people": true, which COCO readers ignore. Annotation ids count from 1 in the '
+            "order written; image ids are the project's."
         ),
     )
     def get(self, request, project_id: int):
@@ -86,9 +90,17 @@ class ImportImagesOutput(serializers.Serializer):
 
 
 class ImportAnnotationsOutput(serializers.Serializer):
-    created = serializers.IntegerField(source="annotations_created")
-    updated = serializers.IntegerField(source="annotations_updated")
-    skipped = serializers.IntegerField(source="annotations_skipped")
+    created = serializers.IntegerField(source="annotations_created", help_text="Images labelled for the first time.")
+    updated = serializers.IntegerField(source="annotations_updated", help_text="Labels replaced by a new version.")
+    skipped = serializers.IntegerField(source="annotations_skipped", help_text="Annotations not stored (listed).")
+    instances = serializers.IntegerField(
+        source="instances_imported", help_text="Persons and crowd regions stored in those labels."
+    )
+
+
+class ImportBoxesOutput(serializers.Serializer):
+    images = serializers.IntegerField(source="images_with_boxes", help_text="Unlabelled images given person boxes.")
+    boxes = serializers.IntegerField(source="boxes_imported")
 
 
 class SkippedAnnotationOutput(serializers.Serializer):
@@ -100,6 +112,7 @@ class SkippedAnnotationOutput(serializers.Serializer):
 class ImportOutput(serializers.Serializer):
     images = ImportImagesOutput(source="*")
     annotations = ImportAnnotationsOutput(source="*")
+    pool_boxes = ImportBoxesOutput(source="*")
     skipped = SkippedAnnotationOutput(many=True)
 
 
@@ -128,10 +141,17 @@ class ImportApi(APIView):
         description=(
             "Import COCO keypoints (admins), with a zip of the images or onto the project's images by name. "
             "Everything is checked first and stored in one transaction: any problem is a 400 and nothing is "
-            "stored. An image's existing label is replaced by a new version. An image holds one label: "
-            "further annotations of the same image are skipped and listed. Sizes must match the stored "
-            "(upright) image, except a JPEG whose EXIF orientation turns it a quarter: its size may be given "
-            "as stored, and its points refer to the upright image."
+            "stored. An image with a labelled keypoint (v > 0) or a crowd region (iscrowd 1) gets a label "
+            "holding all its annotations in file order, up to 100: persons with their bbox and keypoints "
+            "(a person without labelled keypoints is kept, not trained on; one without bbox spans the whole "
+            "image) and crowd regions with their segmentation; an existing label is replaced by a new "
+            "version. An image whose annotations are only boxes without labelled keypoints (a detector's) "
+            "stays unlabelled with those person boxes; on an image that has a label they are skipped and "
+            'listed. An image without annotations is left as it is unless it says "no_people": true, which '
+            "labels it as holding no one. A person's own segmentation is not kept. Boxes overrunning the "
+            "image are clipped. Sizes must match the stored (upright) image, except a JPEG whose EXIF "
+            "orientation turns it a quarter: its size may be given as stored, and its points refer to the "
+            "upright image."
         ),
     )
     def post(self, request, project_id: int):

@@ -3,12 +3,14 @@
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 
-from alweb.annotations.validation import validate_keypoints
+from alweb.annotations.instances import MAX_INSTANCES, validate_instances
 from alweb.errors import InvalidInput
+from alweb.images.boxes import whole_image_box
+from alweb.numbers import is_number
 
 MAX_ERRORS = 20
 MAX_NAME_LENGTH = 255
@@ -21,19 +23,43 @@ class CocoImage:
     file_name: str
     width: int
     height: int
+    # Our extension (COCO readers ignore it): the image was checked and no one is in it.
+    no_people: bool = False
 
 
 @dataclass(frozen=True)
-class CocoLabel:
+class CocoInstance:
+    """One annotation of the file as given: a person (iscrowd 0) or a crowd region (iscrowd 1)."""
+
+    index: int  # its place in the file's "annotations", to name it in messages
     annotation_id: int
-    points: list  # [[x, y, v], ...] in the skeleton's order
+    bbox: list | None  # [x, y, w, h] as given; None when the file gives none: the whole image
+    points: list  # [[x, y, v], ...] in the skeleton's order; all [0, 0, 0] when the file gives no keypoints
+    iscrowd: int = 0
+    segmentation: list | dict | None = None  # polygons or RLE, kept verbatim; None when the file gives none
+
+    @property
+    def labelled(self) -> bool:
+        return any(v > 0 for _, _, v in self.points)
+
+    def as_instance(self, *, width: int, height: int) -> dict:
+        """The instance to store on an image of this (upright) size, before its checks."""
+        bbox = whole_image_box(width=width, height=height) if self.bbox is None else self.bbox
+        instance = {"bbox": bbox, "keypoints": self.points}
+        if self.iscrowd:
+            instance["iscrowd"] = 1
+        if self.iscrowd or self.segmentation is not None:
+            instance["segmentation"] = self.segmentation
+        return instance
 
 
 @dataclass
 class CocoDocument:
+    """What the file asks for, per COCO image id: a label, or person boxes of a pool image."""
+
     images: list[CocoImage]
-    labels: dict[int, CocoLabel]  # COCO image id -> the image's label
-    skipped: list[dict] = field(default_factory=list)
+    labels: dict[int, list[CocoInstance]]  # the label's instances in file order; [] says no one is there
+    boxes: dict[int, list[CocoInstance]]  # boxes without labelled keypoints: the image stays in the pool
 
 
 class _Errors:
@@ -52,7 +78,13 @@ class _Errors:
 
 
 def coco_parse(*, raw: bytes, num_keypoints: int, field_name: str = "annotations") -> CocoDocument:
-    """Return the document's images and one label per image, or raise InvalidInput listing what is wrong."""
+    """Return what the file asks for each image, or raise InvalidInput listing what is wrong.
+
+    An image with a labelled keypoint (v > 0) or a crowd region gets a label holding every
+    annotation of the image as an instance, in file order; one whose annotations are all boxes
+    without labelled keypoints (a detector's) keeps them as person boxes and stays in the pool;
+    one without annotations gets an empty label only if it says "no_people": true.
+    """
     errors = _Errors(field_name)
     document = _load_json(raw=raw, field_name=field_name)
     for key in ("images", "annotations"):
@@ -64,32 +96,43 @@ def coco_parse(*, raw: bytes, num_keypoints: int, field_name: str = "annotations
     category_ids = _check_categories(document.get("categories", []), num_keypoints=num_keypoints, errors=errors)
     images = _check_images(document["images"], errors=errors)
     errors.raise_if_any()
-    parsed = CocoDocument(images=images, labels={})
     by_id = {image.id: image for image in images}
+    grouped: dict[int, list[CocoInstance]] = {}
     seen_annotation_ids = set()
     for index, annotation in enumerate(document["annotations"]):
-        label = _check_annotation(
+        instance = _check_annotation(
             annotation,
-            where=f"annotations[{index}]",
+            index=index,
             by_id=by_id,
             category_ids=category_ids,
             num_keypoints=num_keypoints,
             seen_ids=seen_annotation_ids,
             errors=errors,
         )
-        if label is None:
+        if instance is None:
             continue
-        image_id = annotation["image_id"]
-        if image_id in parsed.labels:
-            parsed.skipped.append(
-                {
-                    "id": label.annotation_id,
-                    "image_id": image_id,
-                    "reason": "The image already has a label earlier in the file; an image holds one label.",
-                }
+        image = by_id[annotation["image_id"]]
+        instances = grouped.setdefault(image.id, [])
+        instances.append(instance)
+        if len(instances) == MAX_INSTANCES + 1:
+            errors.add(
+                f"image {image.id} ({image.file_name}) has more than {MAX_INSTANCES} annotations; "
+                f"an image holds at most {MAX_INSTANCES} persons."
             )
-        else:
-            parsed.labels[image_id] = label
+    errors.raise_if_any()
+    parsed = CocoDocument(images=images, labels={}, boxes={})
+    for image in images:
+        instances = grouped.get(image.id, [])
+        if image.no_people and instances:
+            errors.add(f'image {image.id} ({image.file_name}) says "no_people" but has {len(instances)} annotation(s).')
+        elif any(instance.labelled or instance.iscrowd for instance in instances):
+            parsed.labels[image.id] = instances
+        elif instances:
+            parsed.boxes[image.id] = instances
+        elif image.no_people:
+            # Only our own marker means "checked, no one there": tools such as CVAT list the images
+            # nobody annotated without annotations too, and those stay unlabelled in the pool.
+            parsed.labels[image.id] = []
     errors.raise_if_any()
     return parsed
 
@@ -199,13 +242,18 @@ def _check_images(images: list, *, errors: _Errors) -> list[CocoImage]:
         if not (_is_int(width) and _is_int(height) and width > 0 and height > 0):
             errors.add(f"{where} ({name}) needs positive integer width and height.")
             continue
-        checked.append(CocoImage(id=image["id"], file_name=name, width=width, height=height))
+        no_people = image.get("no_people", False)
+        if not isinstance(no_people, bool):
+            errors.add(f"{where}.no_people ({name}) must be true or false.")
+            continue
+        checked.append(CocoImage(id=image["id"], file_name=name, width=width, height=height, no_people=no_people))
     return checked
 
 
 def _check_annotation(
-    annotation, *, where: str, by_id: dict, category_ids: set, num_keypoints: int, seen_ids: set, errors: _Errors
-) -> CocoLabel | None:
+    annotation, *, index: int, by_id: dict, category_ids: set, num_keypoints: int, seen_ids: set, errors: _Errors
+) -> CocoInstance | None:
+    where = f"annotations[{index}]"
     if not isinstance(annotation, dict) or not _is_int(annotation.get("id")):
         errors.add(f"{where} must be an object with an integer id.")
         return None
@@ -221,7 +269,12 @@ def _check_annotation(
     if category_ids and "category_id" in annotation and not (_is_int(category_id) and category_id in category_ids):
         errors.add(f"{where}.category_id {annotation.get('category_id')!r} matches no category in the file.")
         return None
-    flat = annotation.get("keypoints")
+    iscrowd = annotation.get("iscrowd", 0)
+    if not (_is_int(iscrowd) and iscrowd in (0, 1)):
+        errors.add(f"{where}.iscrowd ({image.file_name}) must be 0 or 1, got {iscrowd!r}.")
+        return None
+    # A detector's box has no keypoints (some tools write []): its points are all unlabelled.
+    flat = annotation.get("keypoints") or [0, 0, 0] * num_keypoints
     if not isinstance(flat, list) or len(flat) != 3 * num_keypoints:
         got = len(flat) if isinstance(flat, list) else "no list of"
         errors.add(
@@ -229,35 +282,59 @@ def _check_annotation(
             f"{3 * num_keypoints} ({num_keypoints} points as x, y, v)."
         )
         return None
-    points = [flat[i : i + 3] for i in range(0, len(flat), 3)]
-    try:
-        cleaned = _points_within(points, image=image, num_keypoints=num_keypoints)
-    except InvalidInput as error:
-        errors.add(f"{where} ({image.file_name}): {first_message(error)}")
+    instance = CocoInstance(
+        index=index,
+        annotation_id=annotation["id"],
+        bbox=_given_box(annotation.get("bbox")),
+        points=[flat[i : i + 3] for i in range(0, len(flat), 3)],
+        iscrowd=iscrowd,
+        # A person's outline is kept when the file has one; an empty one is no outline.
+        segmentation=annotation.get("segmentation") or None,
+    )
+    if "bbox" in annotation and instance.bbox is None:
+        errors.add(f"{where} ({image.file_name}): bbox must be [x, y, width, height].")
         return None
-    return CocoLabel(annotation_id=annotation["id"], points=cleaned)
+    message = instance_problem(instance, num_keypoints=num_keypoints, sizes=_sizes_of(image))
+    if message:
+        errors.add(f"{where} ({image.file_name}): {message}")
+        return None
+    return instance
 
 
-def _points_within(points: list, *, image: CocoImage, num_keypoints: int) -> list:
-    """Check the points against the image as the file sizes it, or turned a quarter.
+def _sizes_of(image: CocoImage) -> list[tuple[int, int]]:
+    """The image's size as the file gives it, then turned a quarter.
 
     A file may give the size of a JPEG as stored while its points refer to the upright
     image (EXIF orientation); the import checks them again against the stored image.
     """
-    first_error = None
-    for width, height in ((image.width, image.height), (image.height, image.width)):
+    return [(image.width, image.height), (image.height, image.width)]
+
+
+def instance_problem(instance: CocoInstance, *, num_keypoints: int, sizes: list[tuple[int, int]]) -> str | None:
+    """Why the instance fits an image of none of these (width, height) sizes, naming its field; None if it fits one."""
+    first_message = None
+    for width, height in sizes:
         try:
-            return validate_keypoints(keypoints=points, num_keypoints=num_keypoints, width=width, height=height)
+            validate_instances(
+                [instance.as_instance(width=width, height=height)],
+                num_keypoints=num_keypoints,
+                width=width,
+                height=height,
+            )
         except InvalidInput as error:
-            first_error = first_error or error
-    raise first_error
+            first_message = first_message or error.first_message.removeprefix("instances[0].")
+        else:
+            return None
+    return first_message
 
 
-def first_message(error: InvalidInput) -> str:
-    """The first message of a InvalidInput, whatever shape its detail has."""
-    detail = error.detail
-    if isinstance(detail, dict):
-        detail = next(iter(detail.values()))
-    if isinstance(detail, list):
-        detail = detail[0]
-    return str(detail)
+def _given_box(bbox):
+    """The box as the file gives it, or None for the whole image.
+
+    Exports of one skeleton per image, this product's older ones included, wrote the box
+    spanning the labelled points, [0, 0, 0, 0] when none was: a box without width or height
+    there meant the image, and so does a missing box.
+    """
+    if isinstance(bbox, list) and len(bbox) == 4 and all(is_number(c) for c in bbox) and 0 in (bbox[2], bbox[3]):
+        return None
+    return bbox

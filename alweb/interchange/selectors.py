@@ -1,11 +1,12 @@
 """Reads that build a project's COCO keypoints export."""
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 
+from django.db.models import Q
 from django.utils import timezone
 
-from alweb.annotations.models import Annotation
 from alweb.images.models import Image
 from alweb.projects.models import Project
 
@@ -30,47 +31,68 @@ def coco_category(*, project: Project) -> dict:
     }
 
 
-def coco_annotation(*, annotation_id: int, image_id: int, keypoints: list) -> dict:
-    """One label as a COCO annotation; the box spans the labelled (v > 0) points."""
-    labelled = [(x, y) for x, y, v in keypoints if v > 0]
-    if labelled:
-        xs, ys = [x for x, _ in labelled], [y for _, y in labelled]
-        bbox = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
-    else:
-        bbox = [0, 0, 0, 0]
+def coco_annotation(*, annotation_id: int, image_id: int, instance: dict) -> dict:
+    """One person instance (or crowd region) of a label as a COCO annotation.
+
+    Every annotation has a segmentation, as COCO's own files do: the outline or mask it was
+    imported with, [] when it had none.
+    """
+    keypoints = instance["keypoints"]
+    x, y, width, height = instance["bbox"]
     return {
         "id": annotation_id,
         "image_id": image_id,
         "category_id": CATEGORY_ID,
+        "segmentation": instance.get("segmentation", []),
         "keypoints": [coordinate for point in keypoints for coordinate in point],
-        "num_keypoints": len(labelled),
-        "bbox": bbox,
-        "area": bbox[2] * bbox[3],
-        "iscrowd": 0,
+        "num_keypoints": sum(v > 0 for _, _, v in keypoints),
+        "bbox": [x, y, width, height],
+        "area": width * height,
+        "iscrowd": instance.get("iscrowd", 0),
     }
 
 
 def coco_export_chunks(*, project: Project) -> Iterator[str]:
-    """Yield the project's COCO keypoints document in pieces, so memory stays flat however large it is."""
+    """Yield the project's COCO keypoints document in pieces, so memory stays flat however large it is.
+
+    Annotations are numbered from 1 in the order written (images by id, then each label's
+    instances in order), so exporting what an export imported gives the same ids.
+    """
     info = {"description": project.name, "version": "1.0", "date_created": timezone.now().isoformat()}
     last_image_id = 0
 
     def images() -> Iterator[dict]:
         nonlocal last_image_id
-        rows = Image.objects.filter(project=project).order_by("id").values_list("id", "name", "width", "height")
-        for image_id, name, width, height in rows.iterator(chunk_size=ROWS_PER_QUERY):
+        rows = (
+            Image.objects.filter(project=project)
+            .annotate(no_people=Q(annotation__instances=[]))
+            .order_by("id")
+            .values_list("id", "name", "width", "height", "no_people")
+        )
+        for image_id, name, width, height, no_people in rows.iterator(chunk_size=ROWS_PER_QUERY):
             last_image_id = image_id
-            yield {"id": image_id, "file_name": name, "width": width, "height": height}
+            image = {"id": image_id, "file_name": name, "width": width, "height": height}
+            if no_people:
+                # Not COCO's (its readers ignore it): the image was checked and no one is in it.
+                image["no_people"] = True
+            yield image
 
     def annotations() -> Iterator[dict]:
         # Images added while the export runs are not listed, so their labels are left out too.
         rows = (
-            Annotation.objects.filter(image__project=project, image_id__lte=last_image_id)
-            .order_by("image_id")
-            .values_list("id", "image_id", "keypoints")
+            Image.objects.filter(project=project, id__lte=last_image_id)
+            .filter(Q(annotation__isnull=False) | ~Q(boxes=[]))
+            .order_by("id")
+            .values_list("id", "annotation__instances", "boxes")
         )
-        for annotation_id, image_id, keypoints in rows.iterator(chunk_size=ROWS_PER_QUERY):
-            yield coco_annotation(annotation_id=annotation_id, image_id=image_id, keypoints=keypoints)
+        annotation_ids = itertools.count(1)
+        for image_id, instances, boxes in rows.iterator(chunk_size=ROWS_PER_QUERY):
+            if instances is None:
+                # An unlabelled image's person boxes (a detector's): persons without keypoints.
+                unlabelled = [[0, 0, 0]] * project.num_keypoints
+                instances = [{"bbox": box, "keypoints": unlabelled} for box in boxes or []]
+            for instance in instances:
+                yield coco_annotation(annotation_id=next(annotation_ids), image_id=image_id, instance=instance)
 
     pieces = _chain(
         f'{{"info": {json.dumps(info)}, "licenses": [], "categories": [{json.dumps(coco_category(project=project))}]',

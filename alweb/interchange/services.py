@@ -10,27 +10,38 @@ from django.db import transaction
 from PIL import ExifTags
 from PIL import Image as PILImage
 
+from alweb.annotations.models import Annotation
 from alweb.annotations.services import annotation_save
-from alweb.annotations.validation import validate_keypoints
 from alweb.errors import InvalidInput
 from alweb.images.archives import is_zip, member_read, zip_open
 from alweb.images.decoding import Rejected
 from alweb.images.models import Image
-from alweb.images.services import CREATED, DUPLICATE, REJECTED, TooManyFiles, images_ingest
-from alweb.interchange.coco_format import MAX_ERRORS, CocoDocument, CocoImage, coco_parse, first_message
+from alweb.images.services import CREATED, DUPLICATE, REJECTED, TooManyFiles, image_boxes_set, images_ingest
+from alweb.interchange.coco_format import (
+    MAX_ERRORS,
+    CocoDocument,
+    CocoImage,
+    CocoInstance,
+    coco_parse,
+    instance_problem,
+)
 from alweb.projects.models import Project
 
 # EXIF orientations 5-8 turn the image a quarter, so the upright width is the stored height.
 QUARTER_TURNS = {5, 6, 7, 8}
 MAX_NAMES_SHOWN = 20
+IDS_PER_QUERY = 5000
 
 
 @dataclass
 class ImportReport:
     images_created: int = 0
     images_duplicate: int = 0
-    annotations_created: int = 0
-    annotations_updated: int = 0
+    annotations_created: int = 0  # labels: images labelled for the first time
+    annotations_updated: int = 0  # labels replaced by a new version
+    instances_imported: int = 0  # persons and crowd regions in those labels
+    images_with_boxes: int = 0  # pool images given person boxes
+    boxes_imported: int = 0
     skipped: list[dict] = field(default_factory=list)
 
     @property
@@ -42,12 +53,13 @@ def coco_import(*, project: Project, user, annotations: bytes, images_archive: B
     """Import a COCO keypoints file, with the zip of its images if given; store all of it or nothing.
 
     Without an archive, file names are matched against the names of the project's images.
-    Labels go through annotation_save, so an image's earlier label is kept in its history.
+    Labels go through annotation_save, so an image's earlier label is kept in its history;
+    person boxes without keypoints go to unlabelled images only (see coco_parse).
     """
     document = coco_parse(raw=annotations, num_keypoints=project.num_keypoints)
     if images_archive is not None:
         _archive_holds_all(images_archive, document=document)
-    report = ImportReport(skipped=document.skipped)
+    report = ImportReport()
     written: list[str] = []
     try:
         with transaction.atomic():
@@ -57,15 +69,20 @@ def coco_import(*, project: Project, user, annotations: bytes, images_archive: B
                 images = _images_from_archive(
                     project, images_archive, document=document, report=report, written=written
                 )
-            labels = _labels_checked(
+            labels, boxes = _contents_checked(
                 document, images=images, archive=images_archive, num_keypoints=project.num_keypoints
             )
-            for image, points in labels:
-                _, created = annotation_save(image=image, user=user, keypoints=points, if_match="*")
+            for image, instances in labels:
+                _, created = annotation_save(image=image, user=user, instances=instances, if_match="*")
                 if created:
                     report.annotations_created += 1
                 else:
                     report.annotations_updated += 1
+                report.instances_imported += len(instances)
+            for image, image_boxes in _unlabelled_only(boxes, report=report):
+                image_boxes_set(image=image, boxes=image_boxes)
+                report.images_with_boxes += 1
+                report.boxes_imported += len(image_boxes)
     except BaseException:
         # The rows are rolled back; the files images_ingest wrote for them must go too.
         for name in written:
@@ -149,40 +166,80 @@ def _images_in_project(project: Project, *, document: CocoDocument) -> dict[str,
     return {name: stored[ids[0]] for name, ids in ids_by_name.items()}
 
 
-def _labels_checked(
+def _contents_checked(
     document: CocoDocument, *, images: dict[str, Image], archive: BinaryIO | None, num_keypoints: int
-) -> list[tuple[Image, list]]:
-    """Pair each label with its stored image, checking sizes and points against what was stored."""
-    errors, labels, labelled_images = [], [], {}
+) -> tuple[list[tuple[Image, list[dict]]], list[tuple[Image, CocoImage, list[CocoInstance]]]]:
+    """Pair each label and each image's boxes with its stored image, checking them against what was stored."""
+    errors, labels, boxes, claimed = [], [], [], {}
     for coco_image in document.images:
-        label = document.labels.get(coco_image.id)
-        if label is None:
+        instances = document.labels.get(coco_image.id, document.boxes.get(coco_image.id))
+        if instances is None:
             continue
         image = images[coco_image.file_name]
-        if image.pk in labelled_images:
+        if image.pk in claimed:
             errors.append(
-                f"{coco_image.file_name} and {labelled_images[image.pk]} have the same content, "
-                "so they are one image, and both have a label."
+                f"{coco_image.file_name} and {claimed[image.pk]} have the same content, "
+                "so they are one image, and both have annotations."
             )
             continue
-        labelled_images[image.pk] = coco_image.file_name
+        claimed[image.pk] = coco_image.file_name
         problem = _size_problem(coco_image, image=image, archive=archive)
-        if problem is None:
-            try:
-                points = validate_keypoints(
-                    keypoints=label.points, num_keypoints=num_keypoints, width=image.width, height=image.height
-                )
-            except InvalidInput as error:
-                problem = f"annotation {label.annotation_id}: {first_message(error)}"
-        if problem:
+        if problem is not None:
             errors.append(f"{coco_image.file_name}: {problem}")
+        elif problem := _instances_problem(instances, coco_image=coco_image, image=image, num_keypoints=num_keypoints):
+            errors.append(problem)
+        elif coco_image.id in document.labels:
+            labels.append(
+                (image, [instance.as_instance(width=image.width, height=image.height) for instance in instances])
+            )
         else:
-            labels.append((image, points))
+            boxes.append((image, coco_image, instances))
         if len(errors) >= MAX_ERRORS:
             break
     if errors:
         raise InvalidInput({"annotations": errors})
-    return labels
+    return labels, boxes
+
+
+def _instances_problem(
+    instances: list[CocoInstance], *, coco_image: CocoImage, image: Image, num_keypoints: int
+) -> str | None:
+    """Why an instance does not fit the stored (upright) image, naming its annotation and field; None if all fit."""
+    for instance in instances:
+        message = instance_problem(instance, num_keypoints=num_keypoints, sizes=[(image.width, image.height)])
+        if message:
+            return f"annotations[{instance.index}] ({coco_image.file_name}): {message}"
+    return None
+
+
+def _unlabelled_only(
+    boxes: list[tuple[Image, CocoImage, list[CocoInstance]]], *, report: ImportReport
+) -> list[tuple[Image, list[list]]]:
+    """The person boxes of images without a label; those of a labelled image are skipped, its label left as it is."""
+    labelled = set()
+    for start in range(0, len(boxes), IDS_PER_QUERY):
+        ids = [image.pk for image, _, _ in boxes[start : start + IDS_PER_QUERY]]
+        labelled.update(Annotation.objects.filter(image_id__in=ids).values_list("image_id", flat=True))
+    kept = []
+    for image, coco_image, instances in boxes:
+        if image.pk not in labelled:
+            kept.append(
+                (
+                    image,
+                    [instance.as_instance(width=image.width, height=image.height)["bbox"] for instance in instances],
+                )
+            )
+            continue
+        report.skipped.extend(
+            {
+                "id": instance.annotation_id,
+                "image_id": coco_image.id,
+                "reason": "A box without labelled keypoints on an image that has a label: the label is left "
+                "as it is, since boxes are kept for unlabelled images only.",
+            }
+            for instance in instances
+        )
+    return kept
 
 
 def _size_problem(coco_image: CocoImage, *, image: Image, archive: BinaryIO | None) -> str | None:

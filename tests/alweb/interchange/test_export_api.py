@@ -45,14 +45,20 @@ def test_export_lists_images_labels_and_the_skeleton(annotator_client, hands, st
         {"id": wide.id, "file_name": "wide.png", "width": 40, "height": 20},
         {"id": tall.id, "file_name": "sub/tall.png", "width": 10, "height": 30},
     ]
-    [annotation] = document["annotations"]
-    assert annotation["image_id"] == wide.id
-    assert annotation["category_id"] == 1
-    assert annotation["keypoints"] == [10, 5, 2, 30, 15, 1, 0, 0, 0]
-    assert annotation["num_keypoints"] == 2
-    assert annotation["bbox"] == [10, 5, 20, 10]
-    assert annotation["area"] == 200
-    assert annotation["iscrowd"] == 0
+    # The older one-skeleton label is one instance whose box is the whole image.
+    assert document["annotations"] == [
+        {
+            "id": 1,
+            "image_id": wide.id,
+            "category_id": 1,
+            "segmentation": [],
+            "keypoints": [10, 5, 2, 30, 15, 1, 0, 0, 0],
+            "num_keypoints": 2,
+            "bbox": [0, 0, 40, 20],
+            "area": 800,
+            "iscrowd": 0,
+        }
+    ]
     [category] = document["categories"]
     assert category["id"] == 1 and category["name"] == "person"
     assert category["keypoints"] == ["wrist", "l-thumb", "r-thumb"]

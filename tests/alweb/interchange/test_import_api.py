@@ -44,7 +44,8 @@ def test_labels_only_import_matches_names_and_replaces_labels_keeping_history(ad
 
     assert response.status_code == 201, response.content
     assert response.json()["images"] == {"created": 0, "duplicate": 0}
-    assert response.json()["annotations"] == {"created": 1, "updated": 1, "skipped": 0}
+    assert response.json()["annotations"] == {"created": 1, "updated": 1, "skipped": 0, "instances": 2}
+    assert response.json()["pool_boxes"] == {"images": 0, "boxes": 0}
     label = admin_client.get(f"/api/v1/images/{a.id}/annotation/").json()
     assert label["version"] == 2 and label["keypoints"][0] == [39, 29, 2]
     history = admin_client.get(f"/api/v1/images/{a.id}/annotation/history/").json()["results"]
@@ -52,7 +53,7 @@ def test_labels_only_import_matches_names_and_replaces_labels_keeping_history(ad
     assert admin_client.get(f"/api/v1/images/{b.id}/").json()["state"] == "labelled"
 
 
-def test_several_people_on_one_image_keep_the_first_and_report_the_others(admin_client, project, stored_image):
+def test_several_people_on_one_image_are_all_kept_in_file_order(admin_client, project, stored_image):
     image = stored_image(project=project, name="crowd.png", width=50, height=50)
     coco = document(
         [(7, "crowd.png", 50, 50)], [(7, points((1, 1, 2))), (7, points((2, 2, 2))), (7, points((3, 3, 2)))]
@@ -62,10 +63,11 @@ def test_several_people_on_one_image_keep_the_first_and_report_the_others(admin_
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["annotations"] == {"created": 1, "updated": 0, "skipped": 2}
-    assert [s["id"] for s in body["skipped"]] == [101, 102]
-    assert "one label" in body["skipped"][0]["reason"]
-    assert image.annotation.keypoints[0] == [1, 1, 2]
+    assert body["annotations"] == {"created": 1, "updated": 0, "skipped": 0, "instances": 3}
+    assert body["skipped"] == []
+    # Without a bbox, a person's box is the whole image, as the older one-skeleton exports meant.
+    assert [i["bbox"] for i in image.annotation.instances] == [[0, 0, 50, 50]] * 3
+    assert [i["keypoints"][0] for i in image.annotation.instances] == [[1, 1, 2], [2, 2, 2], [3, 3, 2]]
 
 
 def test_sideways_size_of_an_exif_rotated_jpeg_is_accepted_points_are_upright(admin_client, project, media_root):
@@ -78,7 +80,7 @@ def test_sideways_size_of_an_exif_rotated_jpeg_is_accepted_points_are_upright(ad
     assert response.status_code == 201, response.content
     image = project.images.get()
     assert (image.width, image.height) == (12, 30)
-    assert image.annotation.keypoints[0] == [11, 29, 2]
+    assert image.annotation.instances[0]["keypoints"][0] == [11, 29, 2]
 
 
 def test_archive_members_not_in_the_file_join_the_pool_unlabelled(admin_client, project, media_root):

@@ -80,7 +80,8 @@ def test_export_import_export_keeps_images_skeleton_and_keypoints(admin_client):
     assert response.status_code == 201, response.content
     assert response.json() == {
         "images": {"created": 4, "duplicate": 0},
-        "annotations": {"created": 3, "updated": 0, "skipped": 0},
+        "annotations": {"created": 3, "updated": 0, "skipped": 0, "instances": 3},
+        "pool_boxes": {"images": 0, "boxes": 0},
         "skipped": [],
     }
 
