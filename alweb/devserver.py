@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -42,6 +43,8 @@ WORKER_COMMAND = [
     "1",
 ]
 BEAT_COMMAND = ["-m", "celery", "-A", "alweb", "beat", "--loglevel", "INFO", "--schedule"]
+# How often the scenes project checks whether the first project's cycle has finished.
+SCENES_POLL_S = 5
 # A child that dies is started again; one that dies this often within RESTART_WINDOW_S is given up on.
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 600
@@ -106,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         base_url = f"http://{args.host}:{args.port}/"
         _wait_until_ready(base_url=base_url, children=children)
         _start_first_cycle()
+        # Seeded while the first project trains, and its cycle started once that one is ranked:
+        # one worker runs one task at a time, and the first project's queue must not wait for it.
+        threading.Thread(target=_scenes_demo, name="scenes-demo", daemon=True).start()
         _print_banner(base_url=base_url)
         _supervise(children)
     except (KeyboardInterrupt, Stop):
@@ -135,7 +141,7 @@ def _prepare(*, sizes: dict[str, int | None]) -> None:
 
     call_command("migrate", interactive=False, verbosity=1)
     call_command("collectstatic", interactive=False, verbosity=0)
-    call_command("seed_demo", **{split: size for split, size in sizes.items() if size is not None})
+    call_command("seed_demo", scenes=False, **{split: size for split, size in sizes.items() if size is not None})
     # The children open their own connections; SQLite prefers no idle writer here.
     connections.close_all()
 
@@ -151,6 +157,30 @@ def _start_first_cycle() -> None:
             "in a few minutes. Watch it on the dashboard.",
             flush=True,
         )
+
+
+def _scenes_demo() -> None:
+    """Seed the scenes project, then start its first cycle when the first project's is settled."""
+    from django.db import connection
+
+    from alweb.demo.scenes import (
+        SCENES_PROJECT_NAME,
+        demo_first_cycle_settled,
+        demo_scenes_first_cycle_ensure,
+        demo_scenes_seed,
+    )
+
+    try:
+        demo_scenes_seed()
+        while not demo_first_cycle_settled():
+            time.sleep(SCENES_POLL_S)
+        cycle = demo_scenes_first_cycle_ensure()
+        if cycle is not None:
+            print(f"Started the first cycle of {SCENES_PROJECT_NAME!r} (several people per image).", flush=True)
+    except Exception as error:
+        print(f"The scenes demo project could not be prepared: {error}", file=sys.stderr, flush=True)
+    finally:
+        connection.close()
 
 
 class Child:

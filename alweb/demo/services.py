@@ -94,7 +94,7 @@ def synthetic_split_ensure(
     if not missing and not unlabelled:
         return
     sample = synthetic.generate(count, seed=seed + SPLIT_SEED_OFFSETS[split], size=IMAGE_SIZE)
-    created = _upload(project=project, split=split, names=missing, pixels=dict(zip(names, sample.images)))
+    created = demo_upload(project=project, split=split, names=missing, pixels=dict(zip(names, sample.images)))
     report.images_created[split] = len(created)
     if not needs_label:
         return
@@ -102,17 +102,19 @@ def synthetic_split_ensure(
     index_of = {name: index for index, name in enumerate(names)}
     for image in to_label:
         index = index_of[image.name]
-        keypoints = _label(sample.keypoints[index], sample.visibility[index], width=image.width, height=image.height)
+        keypoints = demo_label(
+            sample.keypoints[index], sample.visibility[index], width=image.width, height=image.height
+        )
         annotation_save(image=image, user=user, keypoints=keypoints, if_match=None)
         report.labels_created += 1
 
 
-def _upload(*, project: Project, split: str, names: list[str], pixels: dict[str, np.ndarray]) -> list[str]:
+def demo_upload(*, project: Project, split: str, names: list[str], pixels: dict[str, np.ndarray]) -> list[str]:
     """Send the images through the ingest service in batches; returns the names it created."""
     created = []
     for start in range(0, len(names), UPLOAD_BATCH):
         batch = names[start : start + UPLOAD_BATCH]
-        files = [(name, _png(pixels[name])) for name in batch]
+        files = [(name, _encoded(pixels[name], name=name)) for name in batch]
         for name, result in zip(batch, images_ingest(project=project, files=files, split=split)):
             if result.status == "rejected":
                 raise RuntimeError(f"The image service rejected the generated image {name}: {result}")
@@ -121,15 +123,18 @@ def _upload(*, project: Project, split: str, names: list[str], pixels: dict[str,
     return created
 
 
-def _png(pixels: np.ndarray) -> io.BytesIO:
-    """Encode a uint8 [H, W, 3] array as a PNG file object."""
+def _encoded(pixels: np.ndarray, *, name: str) -> io.BytesIO:
+    """Encode a uint8 [H, W, 3] array as a file object, PNG or JPEG by the name's suffix."""
     buffer = io.BytesIO()
-    PILImage.fromarray(pixels).save(buffer, format="PNG")
+    if name.endswith(".jpg"):
+        PILImage.fromarray(pixels).save(buffer, format="JPEG", quality=90)
+    else:
+        PILImage.fromarray(pixels).save(buffer, format="PNG")
     buffer.seek(0)
     return buffer
 
 
-def _label(points: np.ndarray, visibility: np.ndarray, *, width: int, height: int) -> list[list]:
+def demo_label(points: np.ndarray, visibility: np.ndarray, *, width: int, height: int) -> list[list]:
     """[[x, y, v], ...] from [K, 2] points and [K] COCO visibility; a v = 0 point is [0, 0, 0]."""
     label = []
     for (x, y), v in zip(points.tolist(), visibility.tolist()):
@@ -150,7 +155,7 @@ def synthetic_label_for(image, *, seed: int = 0) -> list[list] | None:
     _, points, visibility = synthetic.render_one(
         np.random.default_rng([seed + SPLIT_SEED_OFFSETS[split], int(index)]), IMAGE_SIZE
     )
-    return _label(points, visibility, width=image.width, height=image.height)
+    return demo_label(points, visibility, width=image.width, height=image.height)
 
 
 def demo_first_cycle_ensure(*, epochs: int = FIRST_CYCLE_EPOCHS, budget: int = FIRST_CYCLE_BUDGET):
