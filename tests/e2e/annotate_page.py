@@ -120,6 +120,21 @@ def fitted_position(page, image, x: float, y: float) -> tuple[float, float]:
     return left + x * scale, top + y * scale
 
 
+def drag(page, start: tuple[float, float], end: tuple[float, float], *, steps: int = 5) -> None:
+    """Press at start, move to end, release: a box drawn, a point moved or the image panned."""
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*end, steps=steps)
+    page.mouse.up()
+
+
+def colours_at(page, positions: list[tuple[float, float]]) -> list[tuple[int, int, int]]:
+    """The colour on screen at each page position, from one screenshot."""
+    shot = PILImage.open(io.BytesIO(page.screenshot())).convert("RGB")
+    ratio = page.evaluate("devicePixelRatio")
+    return [shot.getpixel((int(x * ratio), int(y * ratio))) for x, y in positions]
+
+
 def marker_positions(page) -> list[tuple[float, float]]:
     """Page positions of the magenta markers visible on the surface, from a screenshot, left to right.
 

@@ -48,8 +48,14 @@ def marker_image(*, project, size: tuple[int, int], markers: list[tuple[int, int
     return project.images.get(name=name)
 
 
-def fill_queue(*, project, images, predictions: list[list] | None = None) -> None:
-    """Make the images the project's queue, ranked in the given order, each with its predicted points."""
+def fill_queue(
+    *, project, images, predictions: list[list] | None = None, instances: list[list[dict]] | None = None
+) -> None:
+    """Make the images the project's queue, ranked in the given order, each with its predicted points.
+
+    instances: each image's people as the model found them ({bbox, keypoints, predicted_loss},
+    highest loss first), in place of one prediction covering the image.
+    """
     from alweb.cycles.models import Cycle
     from alweb.queue.services import queue_fill
 
@@ -63,6 +69,8 @@ def fill_queue(*, project, images, predictions: list[list] | None = None) -> Non
         epochs=1,
         model_name="hg-tiny",
     )
+    if instances:
+        predictions = [people[0]["keypoints"] for people in instances]
     predictions = predictions or [predicted_row(width=image.width, height=image.height) for image in images]
     entries = [
         # As if the queue were the top of a pool ten times its size.
@@ -71,6 +79,7 @@ def fill_queue(*, project, images, predictions: list[list] | None = None) -> Non
             "rank": rank,
             "predicted_loss": round(2.0 - rank * 0.1, 4),
             "keypoints": points,
+            "instances": instances[rank - 1] if instances else [],
             "top_percent": 100.0 * rank / (10 * len(images)),
         }
         for rank, (image, points) in enumerate(zip(images, predictions), start=1)

@@ -12,6 +12,8 @@ from tests.e2e.annotate_page import (
     NEXT_FRAME,
     SUBMIT_TO_NEXT_IMAGE,
     Editors,
+    colours_at,
+    drag,
     finish_timing,
     fitted_position,
     marker_positions,
@@ -331,3 +333,192 @@ def test_html_in_project_and_keypoint_names_renders_inert(editor, admin_user, an
     page.keyboard.press("Enter")
     wait_until_saved(page, image.id)
     assert dialogs == []
+
+
+# Two people side by side on a 128x128 image: box corners (x0, y0, x1, y1) in image pixels.
+DRAWN_BOXES = [(8, 10, 60, 120), (68, 6, 122, 118)]
+
+
+def clicks_in(box) -> list[tuple[float, float]]:
+    """Where the 14 keypoints of the person in a box are clicked: a diagonal inside it."""
+    x0, y0 = box[:2]
+    return [(x0 + 4 + 3 * k, y0 + 4 + 7.5 * k) for k in range(14)]
+
+
+def test_drawing_two_people_and_clicking_their_points_stores_both_and_no_people_stores_none(
+    editor, project, admin_user, annotator_client
+):
+    images = pool_images(project=project, user=admin_user, count=2)
+    fill_queue(project=project, images=images)
+    first = images[0]
+    page = editor.open(project)
+    person_line = page.locator("#person-line")
+    expect(person_line).to_have_text("Person 1 of 1")
+    # The model's one guess covering the image goes; two people are drawn instead.
+    page.keyboard.press("Delete")
+    expect(person_line).to_contain_text("No people marked")
+    draw_box = page.get_by_role("button", name="Draw box")
+    for number, box in enumerate(DRAWN_BOXES, start=1):
+        if number == 1:
+            page.keyboard.press("b")
+        else:
+            draw_box.click()
+        expect(draw_box).to_have_attribute("aria-pressed", "true")
+        drag(page, fitted_position(page, first, *box[:2]), fitted_position(page, first, *box[2:]))
+        expect(draw_box).to_have_attribute("aria-pressed", "false")
+        expect(person_line).to_have_text(f"Person {number} of {number} — drawn by you")
+        # No model is trained yet: the person starts in the project's usual pose.
+        expect(page.locator("#message")).to_contain_text("No trained model yet")
+        expect(keypoint_state(page, "r-ankle")).to_contain_text("guessed")
+        for k, (x, y) in enumerate(clicks_in(box)):
+            expect(page.locator("#current-keypoint")).to_have_text(project.keypoints[k])
+            page.mouse.click(*fitted_position(page, first, x, y))
+    expect(page.get_by_role("list", name="People").get_by_role("button")).to_have_count(2)
+    page.screenshot(path="/tmp/annotate-two-people.png")
+
+    # A reload finds both people in the draft.
+    page.reload()
+    assert wait_for_image(page) == first.id
+    expect(page.locator("#message")).to_contain_text("restored")
+    expect(person_line).to_have_text("Person 2 of 2 — drawn by you")
+    page.keyboard.press("Enter")
+    second = wait_for_image(page, other_than=first.id)
+    wait_until_saved(page, first.id)
+
+    stored = stored_label(annotator_client, first.id)
+    assert len(stored["instances"]) == 2 and stored["keypoints"] is None
+    for instance, box in zip(stored["instances"], DRAWN_BOXES, strict=True):
+        x0, y0, x1, y1 = box
+        assert instance["bbox"] == pytest.approx([x0, y0, x1 - x0, y1 - y0], abs=1)
+        for (x, y), (sx, sy, v) in zip(clicks_in(box), instance["keypoints"], strict=True):
+            assert abs(sx - x) <= 1 and abs(sy - y) <= 1 and v == 2, (box, instance["keypoints"])
+
+    assert second == images[1].id
+    page.get_by_role("button", name="No people in this image").click()
+    expect(page.locator("#message")).to_have_text(f"Saved image #{second}: no people.")
+    expect(page.locator("#stage-note")).to_contain_text("No images are waiting in this queue.")
+    assert stored_label(annotator_client, second)["instances"] == []
+
+
+# Three people on a 200x150 grey image, highest predicted loss first, as the queue sends them.
+PEOPLE_BOXES = [[10, 10, 50, 130], [75, 10, 50, 130], [140, 10, 50, 130]]
+PEOPLE_LOSSES = [3.0, 2.0, 1.0]
+
+
+def column_in(box) -> list[list[float]]:
+    """14 points [x, y, confidence] down the middle of a box."""
+    x, y, w, h = box
+    return [[x + w / 2, round(y + 5 + k * (h - 10) / 13, 2), 0.9] for k in range(14)]
+
+
+def test_every_person_is_drawn_the_highest_loss_one_first_and_only_the_selected_one_is_edited(
+    editor, project, annotator_client
+):
+    image = marker_image(project=project, size=(200, 150), markers=[], name="people.png")
+    people = [
+        {"bbox": box, "keypoints": column_in(box), "predicted_loss": loss}
+        for box, loss in zip(PEOPLE_BOXES, PEOPLE_LOSSES, strict=True)
+    ]
+    fill_queue(project=project, images=[image], instances=[people])
+    page = editor.open(project)
+    person_line = page.locator("#person-line")
+    expect(person_line).to_have_text("Person 1 of 3 — highest predicted loss")
+    buttons = page.get_by_role("list", name="People").get_by_role("button")
+    expect(buttons).to_have_count(3)
+    expect(buttons.first).to_have_attribute("aria-pressed", "true")
+
+    # Each person's points and box are on screen, each person in a colour of their own.
+    def at(x, y):
+        return fitted_position(page, image, x, y)
+
+    neck = [at(*person["keypoints"][12][:2]) for person in people]
+    left_edges = [at(x, y + h / 2) for x, y, w, h in PEOPLE_BOXES]
+    grey = (120, 124, 130)
+    colours = colours_at(page, neck + left_edges)
+    page.screenshot(path="/tmp/annotate-three-people.png")
+    for colour in colours:
+        assert max(abs(a - b) for a, b in zip(colour, grey)) > 30, colours
+    for i, j in [(0, 1), (0, 2), (1, 2)]:
+        assert math.dist(colours[i], colours[j]) > 40, colours
+
+    # A click on the third person's point selects them; then their point can be dragged.
+    page.mouse.click(*at(*people[2]["keypoints"][0][:2]))
+    expect(person_line).to_have_text("Person 3 of 3 — 3rd highest predicted loss")
+    drag(page, at(*people[2]["keypoints"][0][:2]), at(170, 100))
+    # The first person's points stay where they are: a drag on them pans the image.
+    drag(page, at(*people[0]["keypoints"][5][:2]), at(40, 60))
+    expect(person_line).to_have_text("Person 3 of 3 — 3rd highest predicted loss")
+    page.keyboard.press("0")
+
+    page.keyboard.press("[")
+    expect(person_line).to_have_text("Person 2 of 3 — 2nd highest predicted loss")
+    page.keyboard.press("Delete")
+    expect(person_line).to_have_text("Person 2 of 2 — 2nd highest predicted loss")
+    page.keyboard.press("Control+z")
+    expect(person_line).to_have_text("Person 2 of 3 — 2nd highest predicted loss")
+    page.get_by_role("button", name="Delete person").click()
+    expect(buttons).to_have_count(2)
+
+    # With a trained model, a drawn box comes filled with the model's points (answered here by the test).
+    predicted = [[67.5, 25 + 8 * k, 0.3] for k in range(14)]
+    asked = []
+
+    def predict(route):
+        asked.append(route.request.post_data_json)
+        route.fulfill(
+            json={"bbox": asked[-1]["bbox"], "keypoints": predicted, "predicted_loss": 0.5, "model_version": 1}
+        )
+
+    page.route("**/predict/", predict)
+    page.keyboard.press("b")
+    drag(page, at(62, 20), at(73, 140))
+    expect(page.locator("#message")).to_contain_text("The model placed person 3's points")
+    expect(keypoint_state(page, "r-ankle")).to_contain_text("low confidence")
+    assert asked[0]["bbox"] == pytest.approx([62, 20, 11, 120], abs=1)
+    page.keyboard.press("Enter")
+    wait_until_saved(page, image.id)
+
+    stored = stored_label(annotator_client, image.id)["instances"]
+    assert [instance["bbox"] for instance in stored[:2]] == [PEOPLE_BOXES[0], PEOPLE_BOXES[2]]
+    assert stored[0]["keypoints"] == [[x, y, 2] for x, y, _ in people[0]["keypoints"]]
+    assert stored[1]["keypoints"][0][:2] == pytest.approx([170, 100], abs=1)
+    assert stored[1]["keypoints"][1:] == [[x, y, 2] for x, y, _ in people[2]["keypoints"][1:]]
+    assert stored[2]["bbox"] == pytest.approx([62, 20, 11, 120], abs=1)
+    assert stored[2]["keypoints"] == [[x, y, 2] for x, y, _ in predicted]
+
+
+def test_their_crowd_region_is_drawn_kept_out_of_reach_and_saved_back_unchanged(
+    editor, project, admin_user, client_for, annotator_client
+):
+    (image,) = pool_images(project=project, user=admin_user, count=1)
+    fill_queue(project=project, images=[image])
+    page = editor.open(project)
+    crowd = {
+        "bbox": [70.0, 60.0, 50.0, 40.0],
+        "keypoints": [[0, 0, 0]] * 14,
+        "iscrowd": 1,
+        "segmentation": [[70, 60, 120, 60, 120, 100, 70, 100]],
+    }
+    theirs = {"bbox": [5.0, 5.0, 60.0, 110.0], "keypoints": [[10.0 + i, 20.0, 2] for i in range(14)]}
+    response = client_for(admin_user).put(
+        f"/api/v1/images/{image.id}/annotation/", {"instances": [crowd, theirs]}, format="json"
+    )
+    assert response.status_code == 201, response.content
+
+    page.keyboard.press("Enter")
+    conflict = page.get_by_role("alert")
+    conflict.get_by_role("button", name="Load their label").click()
+    expect(page.locator("#person-line")).to_have_text("Person 1 of 1 (+1 crowd region, kept as imported)")
+    # A click inside the crowd region places their person's current keypoint; it selects nothing.
+    page.mouse.click(*fitted_position(page, image, 95, 80))
+    expect(page.locator("#person-line")).to_have_text("Person 1 of 1 (+1 crowd region, kept as imported)")
+    page.keyboard.press("]")
+    expect(page.locator("#person-line")).to_have_text("Person 1 of 1 (+1 crowd region, kept as imported)")
+    page.keyboard.press("Enter")
+    wait_until_saved(page, image.id)
+
+    stored = stored_label(annotator_client, image.id)["instances"]
+    assert stored[0] == crowd
+    assert stored[1]["bbox"] == theirs["bbox"]
+    assert stored[1]["keypoints"][0][:2] == pytest.approx([95, 80], abs=1)
+    assert stored[1]["keypoints"][1:] == theirs["keypoints"][1:]

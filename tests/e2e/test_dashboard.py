@@ -4,6 +4,7 @@ import base64
 import io
 import json
 import signal
+import threading
 import zipfile
 
 import pytest
@@ -379,6 +380,7 @@ def test_a_running_cycle_reads_from_the_api_on_load_and_can_be_cancelled(live_ur
             "steps": 5,
             "eta_s": 42.0,
             "losses": {"pose": 8.1, "head": 0.0002, "total": 8.1},
+            "starting_weights": "random_no_backbone_weights",
         },
     )
     page = browser_page()
@@ -388,6 +390,11 @@ def test_a_running_cycle_reads_from_the_api_on_load_and_can_be_cancelled(live_ur
     expect(bar).to_have_attribute("aria-valuenow", "30")
     expect(page.locator("#progress-step")).to_have_text("epoch 2 of 4, step 3 of 5")
     expect(page.locator("#progress-eta")).to_have_text("· about 42 s left")
+    weights = page.locator("#progress-weights")
+    expect(weights).to_have_text(
+        "⚠ Backbone starts from random values: set BACKBONE_WEIGHTS to a local ImageNet state dict."
+    )
+    expect(weights).to_have_attribute("data-kind", "warning")
     assert chart_points(page, "loss-chart") == [1, 1]
 
     page.get_by_role("button", name="Cancel cycle").click()
@@ -395,3 +402,50 @@ def test_a_running_cycle_reads_from_the_api_on_load_and_can_be_cancelled(live_ur
     expect(page.get_by_role("button", name="Cancel cycle")).to_be_hidden()
     expect(bar).to_have_attribute("aria-valuenow", "30")
     expect(page.locator("#history-table tbody tr").first.locator("td").nth(2)).to_have_text("cancelled")
+
+
+def test_where_training_started_shows_live_and_a_backbone_without_weights_warns(live_url, browser_page, project):
+    from alweb.cycles.events import publish_cycle_progress, publish_cycle_state
+    from alweb.cycles.models import Cycle
+    from alweb.cycles.shapes import CycleProgress
+
+    cycle = Cycle.objects.create(
+        project=project,
+        index=1,
+        state="training",
+        strategy="ll_plus_plus",
+        budget=4,
+        epochs=4,
+        model_name="hg-tiny",
+        progress={"phase": "training"},
+    )
+    page = browser_page()
+    open_dashboard(page, live_url, project)
+    expect(page.locator("#live-status")).to_have_text("Live")
+    weights = page.locator("#progress-weights")
+    expect(weights).to_be_hidden()
+
+    def in_other_thread(send, **arguments) -> None:
+        # Playwright's event loop runs in this thread, and Channels will not send from inside one.
+        thread = threading.Thread(target=send, kwargs=arguments)
+        thread.start()
+        thread.join()
+
+    def report(progress: CycleProgress) -> None:
+        in_other_thread(publish_cycle_progress, project_id=project.id, cycle_id=cycle.id, progress=progress)
+
+    report(CycleProgress(phase="training", starting_weights="imagenet"))
+    expect(weights).to_have_text("Backbone starts from ImageNet weights.")
+    expect(weights).to_have_attribute("data-kind", "info")
+    report(CycleProgress(phase="training", starting_weights="random_no_backbone_weights"))
+    expect(weights).to_have_text(
+        "⚠ Backbone starts from random values: set BACKBONE_WEIGHTS to a local ImageNet state dict."
+    )
+    expect(weights).to_have_attribute("data-kind", "warning")
+    # Scoring no longer reports where training started: the warning stays.
+    Cycle.objects.filter(pk=cycle.pk).update(state="scoring")
+    cycle.refresh_from_db()
+    in_other_thread(publish_cycle_state, cycle=cycle)
+    report(CycleProgress(phase="scoring", step=2, steps=8))
+    expect(page.locator("#progress-step")).to_have_text("2 of 8 images scored")
+    expect(weights).to_contain_text("Backbone starts from random values")

@@ -7,10 +7,11 @@ const KEEP_MS = 14 * 24 * 3600 * 1000;
 
 const keyOf = (projectId, imageId) => `${PREFIX}.${projectId}.${imageId}`;
 
-/** Store the draft; false when the browser refuses (storage full or disabled). */
-export function saveDraft(projectId, imageId, { points, current, etag }) {
+/** Store the draft ({instances, selected, current, etag}); false when the browser refuses (storage full or disabled). */
+export function saveDraft(projectId, imageId, { instances, selected, current, etag }) {
   try {
-    localStorage.setItem(keyOf(projectId, imageId), JSON.stringify({ points, current, etag, savedAt: Date.now() }));
+    const draft = { instances, selected, current, etag, savedAt: Date.now() };
+    localStorage.setItem(keyOf(projectId, imageId), JSON.stringify(draft));
     return true;
   } catch {
     return false;
@@ -25,11 +26,10 @@ function read(key) {
   }
 }
 
-/** The draft of the image with its K points, or null. */
-export function loadDraft(projectId, imageId, count) {
+/** The draft of the image, or null; whether its people fit the image is for the caller to check. */
+export function loadDraft(projectId, imageId) {
   const draft = read(keyOf(projectId, imageId));
-  const valid = Array.isArray(draft?.points) && draft.points.length === count && Number.isInteger(draft.current);
-  return valid ? draft : null;
+  return draft && typeof draft === "object" && Number.isInteger(draft.current) ? draft : null;
 }
 
 export function dropDraft(projectId, imageId) {

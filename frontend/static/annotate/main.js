@@ -11,23 +11,26 @@ const skeleton = JSON.parse(document.getElementById("annotate-skeleton").textCon
 const canvas = document.getElementById("surface");
 const editor = new Editor(skeleton.keypoints.length, skeleton.flip_pairs);
 let pointer = null;
-const view = new CanvasView(canvas, skeleton, () => ({
-  points: editor.points,
-  current: editor.current,
-  drag: pointer?.drag,
-}));
+const scene = () => ({ instances: editor.instances, selected: editor.selected, current: editor.current });
+const view = new CanvasView(canvas, skeleton, () => ({ ...scene(), drag: pointer?.drag, box: pointer?.box }));
 const panel = new Panel(skeleton, keypointColours(skeleton.keypoints.length, skeleton.flip_pairs), {
   onSelect: (index) => session.select(index),
+  onSelectInstance: (index, event) => {
+    if (event.detail > 0) canvas.focus({ preventScroll: true });
+    session.selectInstance(index);
+  },
 });
 const session = new Session({ skeleton, editor, view, panel });
 
 pointer = new PointerControl(canvas, view, {
-  points: () => editor.points,
-  current: () => editor.current,
+  scene,
   imageSize: () => session.entry,
   busy: () => session.busy || !session.entry,
+  boxMode: () => session.boxMode,
   place: (x, y) => session.place(x, y),
   move: (index, x, y) => session.move(index, x, y),
+  selectInstance: (index) => session.selectInstance(index),
+  addBox: (bbox) => session.addBox(bbox),
   changed: () => view.requestDraw(),
 });
 
@@ -45,6 +48,11 @@ const actions = {
   zoomIn: () => session.zoomIn(),
   zoomOut: () => session.zoomOut(),
   fit: () => session.fit(),
+  drawBox: () => session.toggleBoxMode(),
+  cancel: () => session.cancel(),
+  nextPerson: () => session.nextInstance(),
+  previousPerson: () => session.previousInstance(),
+  deletePerson: () => session.deleteInstance(),
 };
 bindShortcuts(document, actions);
 
@@ -54,6 +62,9 @@ const buttons = {
   swap: actions.swap,
   submit: actions.submit,
   skip: actions.skip,
+  "draw-box": actions.drawBox,
+  "delete-person": actions.deletePerson,
+  "no-people": () => session.noPeople(),
   "load-theirs": () => session.loadTheirs(),
   overwrite: () => session.overwrite(),
 };

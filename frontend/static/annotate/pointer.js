@@ -1,5 +1,7 @@
-// Mouse, pen and touch on the drawing surface: a click places the current keypoint, dragging
-// a point moves it, dragging elsewhere pans, the wheel zooms around the pointer.
+// Mouse, pen and touch on the drawing surface: a click places the selected person's current
+// keypoint, or selects another person when it lands on their point, tag or box edge; dragging a
+// point of the selected person moves it, dragging elsewhere pans (in box mode: draws a new
+// person's box), the wheel zooms around the pointer.
 
 // Below this travel (CSS pixels) a press and release is a click, not a drag.
 const CLICK_SLOP = 4;
@@ -10,8 +12,9 @@ const LINE_HEIGHT = 16;
 
 export class PointerControl {
   /**
-   * host: {points(), current(), imageSize(), busy(), place(x, y), move(index, x, y), changed()}
-   * changed() asks for a redraw; while a point is dragged, `drag` holds {index, x, y}.
+   * host: {scene(), imageSize(), busy(), boxMode(), place(x, y), move(index, x, y), selectInstance(index),
+   * addBox(bbox), changed()}; scene() gives {instances, selected, current}. changed() asks for a redraw;
+   * while a point is dragged, `drag` holds {index, x, y}; while a box is drawn, `box` holds [x, y, w, h].
    */
   constructor(canvas, view, host) {
     this.canvas = canvas;
@@ -19,6 +22,7 @@ export class PointerControl {
     this.host = host;
     this.press = null;
     this.drag = null;
+    this.box = null;
     this.lastPointer = null;
     canvas.addEventListener("pointerdown", (event) => this.down(event));
     canvas.addEventListener("pointermove", (event) => this.moveTo(event));
@@ -34,23 +38,32 @@ export class PointerControl {
     this.canvas.focus({ preventScroll: true });
     this.canvas.setPointerCapture(event.pointerId);
     const [x, y] = this.view.surfacePoint(event);
-    const grabbed = event.button === 0 ? this.view.hit(x, y, this.host.points(), this.host.current()) : -1;
-    let grabOffset = null;
-    if (grabbed >= 0) {
-      const point = this.host.points()[grabbed];
-      const [imageX, imageY] = this.view.viewport.toImage(x, y);
-      grabOffset = [point.x - imageX, point.y - imageY];
-    }
-    this.press = {
+    const press = {
       id: event.pointerId,
       button: event.button,
       start: [x, y],
       last: [x, y],
       moved: false,
-      grabbed,
-      grabOffset,
+      grabbed: -1,
+      grabOffset: null,
+      selects: -1,
+      corner: null,
       picture: this.view.picture,
     };
+    if (event.button === 0 && this.host.boxMode()) {
+      press.corner = this.clamped(...this.view.viewport.toImage(x, y));
+    } else if (event.button === 0) {
+      const { instances, selected, current } = this.host.scene();
+      press.grabbed = this.view.hit(x, y, instances[selected]?.points ?? [], current);
+      if (press.grabbed >= 0) {
+        const point = instances[selected].points[press.grabbed];
+        const [imageX, imageY] = this.view.viewport.toImage(x, y);
+        press.grabOffset = [point.x - imageX, point.y - imageY];
+      } else {
+        press.selects = this.view.hitInstance(x, y, instances, selected);
+      }
+    }
+    this.press = press;
   }
 
   /** The press of this pointer, unless another image came on screen since it began. */
@@ -72,7 +85,16 @@ export class PointerControl {
     }
     if (!press.moved && Math.hypot(x - press.start[0], y - press.start[1]) < CLICK_SLOP) return;
     press.moved = true;
-    if (press.grabbed >= 0) {
+    if (press.corner) {
+      const [cornerX, cornerY] = press.corner;
+      const [otherX, otherY] = this.clamped(...this.view.viewport.toImage(x, y));
+      this.box = [
+        Math.min(cornerX, otherX),
+        Math.min(cornerY, otherY),
+        Math.abs(otherX - cornerX),
+        Math.abs(otherY - cornerY),
+      ];
+    } else if (press.grabbed >= 0) {
       const [imageX, imageY] = this.view.viewport.toImage(x, y);
       const [dragX, dragY] = this.clamped(imageX + press.grabOffset[0], imageY + press.grabOffset[1]);
       this.drag = { index: press.grabbed, x: dragX, y: dragY };
@@ -90,10 +112,16 @@ export class PointerControl {
     if (!press) return;
     this.press = null;
     delete this.canvas.dataset.cursor;
-    if (press.grabbed >= 0 && press.moved) {
+    if (press.corner) {
+      const box = this.box;
+      this.box = null;
+      if (press.moved && box) this.host.addBox(box);
+    } else if (press.grabbed >= 0 && press.moved) {
       const { index, x, y } = this.drag;
       this.drag = null;
       this.host.move(index, x, y);
+    } else if (!press.moved && press.selects >= 0) {
+      this.host.selectInstance(press.selects);
     } else if (!press.moved && press.button === 0) {
       // Placed where the button went down: where the annotator aimed.
       const target = this.insideImage(...press.start);
@@ -104,14 +132,17 @@ export class PointerControl {
   cancel() {
     this.press = null;
     this.drag = null;
+    this.box = null;
     delete this.canvas.dataset.cursor;
     this.host.changed();
   }
 
   hover(x, y) {
-    const over = this.view.picture && this.view.hit(x, y, this.host.points(), this.host.current()) >= 0;
-    if (over) this.canvas.dataset.cursor = "grab";
-    else delete this.canvas.dataset.cursor;
+    delete this.canvas.dataset.cursor;
+    if (!this.view.picture || this.host.boxMode()) return;
+    const { instances, selected, current } = this.host.scene();
+    if (this.view.hit(x, y, instances[selected]?.points ?? [], current) >= 0) this.canvas.dataset.cursor = "grab";
+    else if (this.view.hitInstance(x, y, instances, selected) >= 0) this.canvas.dataset.cursor = "select";
   }
 
   wheel(event) {

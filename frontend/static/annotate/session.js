@@ -1,27 +1,36 @@
-// The annotator's round: show the leased image, edit, save (or skip), show the next one.
+// The annotator's round: show the leased image, edit its people, save (or skip), show the next one.
 // Submit shows the prefetched image at once and saves in the background; a save that fails
 // brings its image back with the label as it was. Until a label is saved it is kept in a draft.
 import { ApiError, request } from "../shared/api.js";
 import { dropDraft, loadDraft, pruneDrafts, saveDraft } from "./drafts.js";
-import { NOT_LABELLED, pointsFromPrediction, unplacedPoint } from "./editor.js";
+import {
+  firstPerson,
+  freeColour,
+  instancesFromEntry,
+  instancesFromLabel,
+  labelOf,
+  person,
+  personNumbers,
+  pointsFromPrediction,
+  pointsFromTemplate,
+  stateFromDraft,
+} from "./instances.js";
 import { Queue, pictureOf } from "./queue.js";
 
 const SKIP_CONFIRM_MS = 5000;
 const KEY_ZOOM = 1.25;
+// A drawn box smaller than this (image pixels) is a slip, not a person.
+const MIN_BOX_PX = 2;
+const NO_ONE_SELECTED = "No person is selected: draw a box (B) around one, or select one (] or [).";
 
 const annotationPath = (imageId) => `/images/${imageId}/annotation/`;
-
-/** Another annotator's stored label as editor points: a person placed them, so none is in doubt. */
-function pointsFromLabel(keypoints) {
-  const point = ([x, y, v]) =>
-    v === NOT_LABELLED ? unplacedPoint(true) : { x, y, v, confidence: null, checked: true };
-  return keypoints.map(point);
-}
+const predictPath = (imageId) => `/images/${imageId}/predict/`;
 
 export class Session {
   constructor({ skeleton, editor, view, panel }) {
     this.projectId = skeleton.id;
     this.names = skeleton.keypoints;
+    this.template = skeleton.template;
     this.editor = editor;
     this.view = view;
     this.panel = panel;
@@ -33,6 +42,7 @@ export class Session {
     this.pendingSave = null; // the background save of the image before this one
     this.skipArmedUntil = 0;
     this.leftAsked = 0;
+    this.boxMode = false;
   }
 
   async start() {
@@ -68,12 +78,19 @@ export class Session {
     const picture = await pictureOf(entry);
     // A failed save may have brought its image back while this one was decoding.
     if (this.entry !== entry) return;
-    const draft = loadDraft(this.projectId, entry.image, this.names.length);
-    if (draft) this.editor.start(draft.points, draft.current);
-    else this.editor.start(pointsFromPrediction(entry.keypoints, this.names.length, entry.width, entry.height));
-    this.etag = draft?.etag ?? null;
+    const { width, height } = entry;
+    const saved = loadDraft(this.projectId, entry.image);
+    const draft = saved && stateFromDraft(saved, { count: this.names.length, width, height });
+    if (draft) {
+      this.editor.start(draft);
+    } else {
+      const instances = instancesFromEntry(entry, this.names.length);
+      this.editor.start({ instances, selected: firstPerson(instances) });
+    }
+    this.etag = (draft && saved.etag) ?? null;
     this.touched = Boolean(draft);
     this.skipArmedUntil = 0;
+    this.setBoxMode(false);
     this.panel.showEntry(entry);
     this.view.show(picture, entry.width, entry.height);
     if (!picture) this.panel.showStageNote("This image could not be loaded. Skip it, or reload the page.");
@@ -94,23 +111,24 @@ export class Session {
   }
 
   keepDraft() {
-    const { points, current } = this.editor;
-    if (!saveDraft(this.projectId, this.entry.image, { points, current, etag: this.etag })) {
+    const { instances, selected, current } = this.editor;
+    if (!saveDraft(this.projectId, this.entry.image, { instances, selected, current, etag: this.etag })) {
       this.panel.say("This browser refuses to keep a draft: save soon.", "error");
     }
   }
 
-  /** Run an edit of the editor unless a save is under way; false from it means nothing changed. */
+  /** Run an edit of the editor unless a save is under way; false from it means nothing changed. True when it did. */
   edit(change, refusal) {
-    if (this.busy || !this.entry) return;
+    if (this.busy || !this.entry) return false;
     if (change() === false) {
       if (refusal) this.panel.say(refusal(), "info");
-      return;
+      return false;
     }
     this.touched = true;
     this.skipArmedUntil = 0;
     this.keepDraft();
     this.changed();
+    return true;
   }
 
   changed() {
@@ -119,7 +137,8 @@ export class Session {
   }
 
   place(x, y) {
-    this.edit(() => this.editor.place(x, y));
+    const refusal = () => NO_ONE_SELECTED;
+    this.edit(() => this.editor.place(x, y), refusal);
   }
 
   move(index, x, y) {
@@ -130,20 +149,132 @@ export class Session {
     const { width, height } = this.entry ?? {};
     this.edit(
       () => this.editor.nudge(dx, dy, width, height),
-      () => `Place ${this.currentName()} first.`,
+      () => (this.editor.instance ? `Place ${this.currentName()} first.` : NO_ONE_SELECTED),
     );
   }
 
   cycleVisibility() {
     this.edit(
       () => this.editor.cycleVisibility(),
-      () => `Place ${this.currentName()} first, then set its visibility.`,
+      () => (this.editor.instance ? `Place ${this.currentName()} first, then set its visibility.` : NO_ONE_SELECTED),
     );
   }
 
   swap(all) {
-    const refusal = () => (all ? "This skeleton has no left/right pairs." : `${this.currentName()} has no twin.`);
+    const refusal = () =>
+      !this.editor.instance
+        ? NO_ONE_SELECTED
+        : all
+          ? "This skeleton has no left/right pairs."
+          : `${this.currentName()} has no twin.`;
     this.edit(() => this.editor.swap({ all }), refusal);
+  }
+
+  /** Box mode: the next drag on the image draws a new person's box instead of panning. */
+  toggleBoxMode() {
+    if (!this.entry || this.busy) return;
+    this.setBoxMode(!this.boxMode);
+    this.panel.say(this.boxMode ? "Drag a box around the person to add. Esc cancels." : "Stopped drawing a box.");
+  }
+
+  cancel() {
+    if (this.boxMode) this.toggleBoxMode();
+  }
+
+  setBoxMode(on) {
+    this.boxMode = on;
+    this.panel.showBoxMode(on);
+  }
+
+  /** A box was drawn: add the person, in the project's usual pose until (and unless) the model places their points. */
+  addBox(bbox) {
+    this.setBoxMode(false);
+    const entry = this.entry;
+    if (bbox[2] < MIN_BOX_PX || bbox[3] < MIN_BOX_PX) {
+      this.panel.say("That box is too small: press B and drag from one corner of the person to the opposite one.");
+      this.view.requestDraw();
+      return;
+    }
+    const count = this.names.length;
+    const instance = person({
+      bbox,
+      points: pointsFromTemplate(this.template, bbox, count),
+      drawn: true,
+      colour: freeColour(this.editor.instances),
+    });
+    if (!this.edit(() => this.editor.addInstance(instance))) {
+      this.view.requestDraw();
+      return;
+    }
+    this.panel.say(`Person ${this.personNumber()} added: asking the model for their points…`);
+    this.predictPoints(entry, instance);
+  }
+
+  async predictPoints(entry, instance) {
+    const number = this.personNumber();
+    let message;
+    try {
+      const { data } = await request("POST", predictPath(entry.image), { body: { bbox: instance.bbox } });
+      const points = pointsFromPrediction(data.keypoints, this.names.length, entry.width, entry.height);
+      if (this.entry !== entry) return;
+      if (this.editor.fill(instance.id, instance.points, points)) {
+        this.keepDraft();
+        this.changed();
+        message = `The model placed person ${number}'s points: drag any that are off; ringed ones need a look.`;
+      } else if (this.editor.instances.some(({ id }) => id === instance.id)) {
+        message = `Person ${number} keeps the points you placed: the model's came after them.`;
+      } else {
+        return;
+      }
+    } catch (error) {
+      if (this.entry !== entry) return;
+      message =
+        error.status === 409
+          ? `No trained model yet: person ${number} starts in the project's usual pose. Click to place each keypoint, or drag the points.`
+          : `The model could not place person ${number}'s points (${error.message}): they start in the project's usual pose.`;
+    }
+    this.panel.say(message);
+  }
+
+  deleteInstance() {
+    const number = this.personNumber();
+    const refusal = () => NO_ONE_SELECTED;
+    if (this.edit(() => this.editor.deleteInstance(), refusal)) {
+      this.panel.say(`Person ${number} deleted. Undo (Ctrl+Z) brings them back.`);
+    }
+  }
+
+  /** The selected person's number as the page shows it, or null. */
+  personNumber() {
+    return personNumbers(this.editor.instances)[this.editor.selected] ?? null;
+  }
+
+  selectInstance(index) {
+    if (!this.entry || !this.editor.selectInstance(index)) return;
+    this.changed();
+  }
+
+  nextInstance() {
+    this.stepInstance(1);
+  }
+
+  previousInstance() {
+    this.stepInstance(-1);
+  }
+
+  stepInstance(step) {
+    if (!this.entry) return;
+    if (!this.editor.stepInstance(step)) {
+      this.panel.say("There is no person on this image: draw a box (B) around one.");
+      return;
+    }
+    // Zoomed in, the keyboard brings the person it selects into view.
+    const { viewport, box } = this.view;
+    if (viewport.scale > viewport.fitScale) {
+      const [x, y, w, h] = this.editor.instance.bbox;
+      viewport.centreOn(x + w / 2, y + h / 2, box.width, box.height);
+    }
+    this.changed();
   }
 
   undo() {
@@ -180,7 +311,7 @@ export class Session {
     const { width, height } = this.view.box;
     const { viewport } = this.view;
     viewport.zoomAt(width / 2, height / 2, factor);
-    if (point.x !== null) viewport.centreOn(point.x, point.y, width, height);
+    if (point && point.x !== null) viewport.centreOn(point.x, point.y, width, height);
     this.view.requestDraw();
   }
 
@@ -213,8 +344,22 @@ export class Session {
     return this.step((entry) => (entry ? this.submitEntry(entry) : this.moveOn(() => this.queue.take())));
   }
 
+  /**
+   * Save that nobody is on the image (an empty label) and move on. The people go in one edit, so
+   * that a save that fails brings the image back empty, with Undo to get them back.
+   */
+  noPeople() {
+    return this.step(async (entry) => {
+      if (!entry) return;
+      if (this.editor.instances.length > 0) this.editor.replace([], -1);
+      this.touched = true;
+      this.changed();
+      await this.submitEntry(entry);
+    });
+  }
+
   async submitEntry(entry) {
-    const label = this.editor.label();
+    const label = labelOf(this.editor.instances, entry.width, entry.height);
     this.keepDraft();
     const upcoming = await this.queue.upcomingEntry();
     const saved = this.save(entry, label, this.etag);
@@ -234,7 +379,7 @@ export class Session {
   /** PUT the label; true when stored. A failure brings the image back on screen with its draft. */
   async save(entry, label, etag) {
     try {
-      await request("PUT", annotationPath(entry.image), { body: { keypoints: label }, ifMatch: etag });
+      await request("PUT", annotationPath(entry.image), { body: { instances: label }, ifMatch: etag });
     } catch (error) {
       if (entry !== this.entry) {
         this.queue.returnTo(entry);
@@ -244,7 +389,7 @@ export class Session {
       return false;
     }
     dropDraft(this.projectId, entry.image);
-    this.panel.say(`Saved image #${entry.image}.`, "ok");
+    this.panel.say(label.length ? `Saved image #${entry.image}.` : `Saved image #${entry.image}: no people.`, "ok");
     this.refreshLeft();
     return true;
   }
@@ -272,7 +417,8 @@ export class Session {
     try {
       const { data, etag } = await request("GET", annotationPath(this.entry.image));
       this.etag = etag;
-      this.edit(() => this.editor.replace(pointsFromLabel(data.keypoints)));
+      const instances = instancesFromLabel(data.instances);
+      this.edit(() => this.editor.replace(instances, firstPerson(instances)));
       this.panel.showConflict(false);
       this.panel.say(
         `Showing their label (version ${data.version}). Submit saves it with your changes; Undo shows yours again.`,

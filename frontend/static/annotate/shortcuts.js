@@ -7,6 +7,28 @@ const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], Arrow
 
 // repeat: whether holding the key down repeats the action (never for saving or skipping).
 export const SHORTCUTS = [
+  { action: "drawBox", keys: [["B"]], text: "Draw a box around a new person", test: plainKey("b") },
+  { action: "cancel", keys: [["Esc"]], text: "Stop drawing a box", test: (event) => event.key === "Escape" },
+  {
+    action: "nextPerson",
+    keys: [["]"]],
+    text: "Next person",
+    repeat: true,
+    test: (event) => !ctrl(event) && event.key === "]",
+  },
+  {
+    action: "previousPerson",
+    keys: [["["]],
+    text: "Previous person",
+    repeat: true,
+    test: (event) => !ctrl(event) && event.key === "[",
+  },
+  {
+    action: "deletePerson",
+    keys: [["Delete"], ["Backspace"]],
+    text: "Delete the selected person (Ctrl+Z brings them back)",
+    test: (event) => !ctrl(event) && (event.key === "Delete" || event.key === "Backspace"),
+  },
   { action: "next", keys: [["N"]], text: "Next keypoint", test: plainKey("n"), repeat: true },
   { action: "previous", keys: [["P"]], text: "Previous keypoint", test: plainKey("p"), repeat: true },
   {
@@ -71,9 +93,10 @@ export const SHORTCUTS = [
 ];
 
 const POINTER_HELP = [
-  ["Click", "Place the keypoint, then go to the next"],
-  ["Drag a point", "Move it"],
-  ["Drag elsewhere", "Pan"],
+  ["Click", "Place the selected person's keypoint, then go to the next"],
+  ["Click a person", "Select them: one of their points, their tag or their box's edge"],
+  ["Drag a point", "Move it (the selected person's only)"],
+  ["Drag elsewhere", "Pan; in box mode (B), draw a new person's box"],
   ["Wheel", "Zoom around the pointer"],
 ];
 

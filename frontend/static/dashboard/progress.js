@@ -4,7 +4,7 @@
 // progress that an event newer than the snapshot's request already showed.
 import { ApiError, postJson } from "../shared/api.js";
 import { lossCurveChart } from "./charts.js";
-import { showMessage } from "./elements.js";
+import { element, showMessage } from "./elements.js";
 import { duration } from "./format.js";
 
 const STATE_ORDER = ["queued", "training", "scoring", "selecting", "ready", "failed", "cancelled"];
@@ -15,11 +15,24 @@ const POSE_SHARE = 75;
 const HEAD_SHARE = 10;
 const TRAINING_SHARE = POSE_SHARE + HEAD_SHARE;
 const SCORING_SHARE = 14;
+// Where the network started (progress.starting_weights); without ImageNet weights a ResNet learns much slower.
+const STARTING_WEIGHTS = {
+  previous_cycle: { text: "Starts from the previous cycle's model." },
+  imagenet: { text: "Backbone starts from ImageNet weights." },
+  random: { text: "Starts from random weights: this network has no pretrained backbone." },
+  random_no_backbone_weights: {
+    text: "⚠ Backbone starts from random values: set BACKBONE_WEIGHTS to a local ImageNet state dict.",
+    warning: true,
+  },
+};
 
 export class CycleProgress {
   constructor({ phase, bar, step, eta, cancel, message, lossCanvas, lossBox, lossNote, onFinished }) {
     Object.assign(this, { phase, bar, step, eta, cancel, message, lossBox, lossNote, onFinished });
     this.chart = lossCurveChart(lossCanvas);
+    this.weights = element("p", { className: "starting-weights", attrs: { id: "progress-weights" } });
+    this.weights.hidden = true;
+    step.parentElement.after(this.weights);
     this.cycle = null;
     this.eventCount = 0;
     cancel.addEventListener("click", () => this.cancelCycle());
@@ -116,6 +129,18 @@ export class CycleProgress {
     this.bar.setAttribute("aria-valuetext", `${value} %: ${phase}${step ? `, ${step}` : ""}`);
     this.bar.firstElementChild.style.width = `${value}%`;
     this.cancel.hidden = !ACTIVE.has(cycle.state);
+    // Only training reports it: the scoring that follows keeps what training said.
+    if (Object.hasOwn(STARTING_WEIGHTS, progress.starting_weights ?? "")) {
+      cycle.startingWeights = progress.starting_weights;
+    }
+    this.showStartingWeights(cycle.startingWeights ? STARTING_WEIGHTS[cycle.startingWeights] : null);
+  }
+
+  showStartingWeights(weights) {
+    const text = weights?.text ?? "";
+    if (this.weights.textContent !== text) this.weights.textContent = text;
+    this.weights.hidden = !weights;
+    this.weights.dataset.kind = weights?.warning ? "warning" : "info";
   }
 
   async cancelCycle() {
