@@ -129,7 +129,8 @@ def setup(env: dict, images: int) -> tuple[str, int]:
             )
             for i in range(start, stop)
         )
-        Annotation.objects.bulk_create(Annotation(image=row, keypoints=points, annotator=user) for row in rows)
+        label = [{"bbox": [0.0, 0.0, 640.0, 480.0], "keypoints": points}]
+        Annotation.objects.bulk_create(Annotation(image=row, instances=label, annotator=user) for row in rows)
     return token, project.id
 
 

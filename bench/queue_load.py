@@ -124,8 +124,9 @@ def pool_load(*, project_id: int, cycle_id: int, size: int) -> float:
             [size],
         )
         cursor.execute(
-            "INSERT INTO queue_queueentry (project_id, cycle_id, image_id, rank, predicted_loss, keypoints, state, created_at) "
-            "SELECT %s, %s, id, row_number() OVER w, 100.0 / row_number() OVER w, %s::jsonb, 'open', now() "
+            "INSERT INTO queue_queueentry "
+            "(project_id, cycle_id, image_id, rank, predicted_loss, keypoints, instances, state, created_at) "
+            "SELECT %s, %s, id, row_number() OVER w, 100.0 / row_number() OVER w, %s::jsonb, '[]'::jsonb, 'open', now() "
             "FROM images_image WHERE name <> 'template.png' WINDOW w AS (ORDER BY id)",
             [project_id, cycle_id, KEYPOINTS],
         )

@@ -52,6 +52,8 @@ def train_cycle_model(
     starting_weights = _starting_weights(model, warm_start=warm_start)
     weights_chosen(starting_weights)
     data = labelled_set(training_images(project=project), num_keypoints=skeleton.num_keypoints)
+    if not data.image_ids:
+        raise ValueError("No labelled person to train on: every label is empty, a crowd region or unlabelled points.")
     dataset = keypoint_dataset(data, skeleton=skeleton, input_size=model.config.input_size, train=True)
     config = TrainConfig(
         epochs=cycle.epochs,

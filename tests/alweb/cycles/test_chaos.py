@@ -35,7 +35,7 @@ def state_of(cycle_id: int) -> Cycle:
 
 def labels(project) -> list[tuple]:
     return list(
-        Annotation.objects.filter(image__project=project).order_by("id").values_list("id", "version", "keypoints")
+        Annotation.objects.filter(image__project=project).order_by("id").values_list("id", "version", "instances")
     )
 
 

@@ -26,7 +26,8 @@ def test_two_simulated_rounds_label_the_queues_with_the_truth(worker, project, a
     from alweb.demo.services import synthetic_label_for
 
     for annotation in simulated:
-        assert annotation.keypoints == synthetic_label_for(annotation.image)
+        (instance,) = annotation.instances
+        assert instance["keypoints"] == synthetic_label_for(annotation.image)
     # The second cycle trained on the simulated labels and queued new images.
     assert cycles[1].queue_entries.filter(state="open").count() == 4
     wait_for(lambda: Cycle.objects.get(pk=first.id).metrics.get("labelled") == 4, timeout=60, worker=worker)
