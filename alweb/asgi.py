@@ -12,8 +12,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from alweb.process_roles import web_process_setup  # noqa: E402
 from alweb.realtime.routing import websocket_urlpatterns  # noqa: E402
 from alweb.request_limits import BodyLimitMiddleware  # noqa: E402
+
+web_process_setup()
 
 application = ProtocolTypeRouter(
     {

@@ -283,6 +283,12 @@ TRAIN_BATCH_SIZE = int(os.environ.get("TRAIN_BATCH_SIZE", 16))
 TRAIN_LR = float(os.environ.get("TRAIN_LR", 2e-3))
 SCORING_CHUNK_SIZE = int(os.environ.get("SCORING_CHUNK_SIZE", 500))
 SCORING_BATCH_SIZE = int(os.environ.get("SCORING_BATCH_SIZE", 32))
+# How web servers and workers share the cores (alweb/process_roles.py): torch threads for
+# /predict/ in a web server, torch threads in a worker (0: one per core), and the worker's nice
+# value, so that a prediction is never queued behind a training step.
+WEB_TORCH_THREADS = int(os.environ.get("WEB_TORCH_THREADS", 1))
+WORKER_TORCH_THREADS = int(os.environ.get("WORKER_TORCH_THREADS", 0))
+WORKER_NICE = int(os.environ.get("WORKER_NICE", 10))
 CYCLE_MIN_LABELLED = int(os.environ.get("CYCLE_MIN_LABELLED", 8))
 CYCLE_MAX_ATTEMPTS = int(os.environ.get("CYCLE_MAX_ATTEMPTS", 3))
 # The most a cycle may ask for: epochs (each of `epochs` and `head_epochs`) and selection budget.
