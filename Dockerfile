@@ -26,7 +26,7 @@ COPY alweb ./alweb
 COPY ml ./ml
 COPY frontend ./frontend
 
-RUN pip install --extra-index-url "$TORCH_INDEX_URL" . \
+RUN pip install --extra-index-url "$TORCH_INDEX_URL" .[s3] \
     && python manage.py collectstatic --noinput --verbosity 0 \
     && useradd --system --uid 10001 --home-dir /app alweb \
     && mkdir -p /data/media /data/checkpoints \

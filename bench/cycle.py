@@ -1,6 +1,6 @@
 """One active-learning cycle through real Celery workers: seconds per phase, scoring throughput.
 
-    python -m bench.cycle [--pool 5000] [--train 300] [--val 100] [--epochs 3] [--database-url URL]
+    python -m bench.cycle [--pool 5000] [--train 300] [--val 100] [--epochs 3] [--database-url URL] [--storage s3]
 
 Runs on a private SQLite database (or the PostgreSQL database given, which it creates and
 drops) and a private embedded redis-server, seeds a synthetic project through the real
@@ -9,6 +9,13 @@ Then, in this process, it scores the same stored pool with the same model (score
 the image files, as bench/scoring.py does) and prints the workers' throughput as a ratio
 to it: what the queueing, chunking and database writes cost (target >= 0.8). Last, it
 times POST /predict/ through Django's request stack with the model loaded (target < 100 ms).
+
+With --storage s3 every file lives in a bucket of an S3 API server on loopback (moto's, from
+the test extra) and the worker scores through it. The reference stays score_pool on local
+files: the same images and model copied out of the bucket into a folder and scored in this
+process, beside score_pool through the bucket. The ratio is then the workers' throughput
+through the object store to local files (target >= 0.8). The S3 server shares this machine's
+cores with the worker, which a remote object store would not.
 """
 
 import argparse
@@ -30,6 +37,7 @@ def configure(scratch: Path, database_url: str | None) -> None:
     """Point the settings at private folders, database and broker, before Django starts."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "alweb.settings.base"
     os.environ["ALWEB_VAR_DIR"] = str(scratch / "var")
+    os.environ["ALWEB_STORAGE"] = "local"
     os.environ["MEDIA_ROOT"] = str(scratch / "media")
     os.environ["ML_WORK_DIR"] = str(scratch / "ml-work")
     os.environ["DATABASE_URL"] = database_url or f"sqlite:///{scratch / 'bench.sqlite3'}"
@@ -125,6 +133,26 @@ def in_process_rate(project) -> tuple[float, int]:
     return len(names) / (time.perf_counter() - started), len(names)
 
 
+def local_files_rate(project, folder: Path) -> float:
+    """in_process_rate with the pool and the model copied out of the bucket into a folder and read from there."""
+    from django.conf import settings
+    from django.core.files.storage import FileSystemStorage, default_storage
+    from django.test import override_settings
+
+    from alweb.cycles.selectors import active_model_version
+    from alweb.images.models import Image
+
+    names = list(Image.objects.filter(project=project, split="pool").values_list("file", flat=True))
+    names.append(active_model_version(project=project).checkpoint.name)
+    local = FileSystemStorage(location=folder)
+    for name in names:
+        with default_storage.open(name, "rb") as stored:
+            local.save(name, stored)
+    files = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(folder)}}
+    with override_settings(STORAGES={**settings.STORAGES, "default": files}):
+        return in_process_rate(project)[0]
+
+
 def predict_latency(project, *, requests: int = 30) -> list[float]:
     """Seconds per POST /predict/ through Django's full request stack, model already loaded."""
     import io
@@ -162,6 +190,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--database-url", help="a PostgreSQL URL whose database is created and dropped")
+    parser.add_argument("--storage", choices=["local", "s3"], default="local", help="where the files live")
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="alweb-bench-cycle-"))
@@ -171,9 +200,16 @@ def main() -> None:
     from alweb.embedded_redis import EmbeddedRedis
 
     broker = EmbeddedRedis(scratch / "var")
-    worker = None
+    worker = s3_server = None
     try:
         broker.start()
+        if args.storage == "s3":
+            from tests.s3_server import S3Server
+
+            s3_server = S3Server(scratch / "moto.log")
+            s3_server.start()
+            # The settings, and the worker started below, store every file in this bucket.
+            os.environ.update(s3_server.bucket_create("alweb-bench"))
         import django
 
         django.setup()
@@ -191,14 +227,33 @@ def main() -> None:
             project=project, strategy="ll_plus_plus", budget=args.budget, epochs=args.epochs, model_name="hg-tiny"
         )
         seen = watch_cycle(cycle.id, args.timeout)
-        rate, scored = in_process_rate(project)
+        if s3_server is None:
+            rate, scored = in_process_rate(project)
+            local_rate, server_cpu = rate, 0.0
+        else:
+            cpu_before = s3_server.cpu_seconds()
+            rate, scored = in_process_rate(project)
+            server_cpu = (s3_server.cpu_seconds() - cpu_before) / scored
+            local_rate = local_files_rate(project, scratch / "local-files")
         latency = predict_latency(project)
-        report(started, seen, pool=scored, in_process=rate, epochs=args.epochs, latency=latency)
+        report(
+            started,
+            seen,
+            pool=scored,
+            in_process=rate,
+            local_files=local_rate,
+            storage=args.storage,
+            server_cpu=server_cpu,
+            epochs=args.epochs,
+            latency=latency,
+        )
     finally:
         if worker is not None:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=60)
         broker.stop()
+        if s3_server is not None:
+            s3_server.stop()
         if args.database_url:
             from django.db import connections
 
@@ -208,7 +263,16 @@ def main() -> None:
 
 
 def report(
-    started: float, seen: dict[str, float], *, pool: int, in_process: float, epochs: int, latency: list[float]
+    started: float,
+    seen: dict[str, float],
+    *,
+    pool: int,
+    in_process: float,
+    local_files: float,
+    storage: str,
+    server_cpu: float,
+    epochs: int,
+    latency: list[float],
 ) -> None:
     phases = [
         ("queued -> training", started, seen["training"]),
@@ -217,17 +281,22 @@ def report(
         ("selecting", seen.get("selecting", seen["ready"]), seen["ready"]),
     ]
     print(
-        f"\none cycle, hg-tiny, {epochs} epochs, pool {pool} (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        f"\none cycle, hg-tiny, {epochs} epochs, pool {pool}, files {storage} "
+        f"(load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
     for name, begin, end in phases:
         print(f"  {name:<20} {end - begin:8.1f} s")
     print(f"  {'total':<20} {seen['ready'] - started:8.1f} s")
     scoring_seconds = seen.get("selecting", seen["ready"]) - seen["scoring"]
     through_workers = pool / scoring_seconds
-    ratio = through_workers / in_process
-    print(f"\nscoring through the workers  {through_workers:8.1f} images/s")
-    print(f"score_pool in process        {in_process:8.1f} images/s")
-    print(f"ratio                        {ratio:8.2f}   (target >= 0.8: {'PASS' if ratio >= 0.8 else 'FAIL'})")
+    ratio = through_workers / local_files
+    print(f"\n{f'scoring through the workers ({storage})':<38} {through_workers:8.1f} images/s")
+    if storage != "local":
+        print(f"{f'score_pool in process ({storage})':<38} {in_process:8.1f} images/s")
+        print(f"{'  as a ratio to local files':<38} {in_process / local_files:8.2f}")
+        print(f"{'  the S3 server on these cores':<38} {server_cpu * 1000:8.1f} ms of CPU per image")
+    print(f"{'score_pool in process (local files)':<38} {local_files:8.1f} images/s")
+    print(f"{'ratio':<38} {ratio:8.2f}   (target >= 0.8: {'PASS' if ratio >= 0.8 else 'FAIL'})")
     ordered = sorted(latency)
     p50, p95 = ordered[len(ordered) // 2] * 1000, ordered[int(len(ordered) * 0.95)] * 1000
     print(

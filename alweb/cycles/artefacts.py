@@ -40,12 +40,14 @@ def replace_stored_file(name: str, data: bytes) -> str:
 
     On a local disk the new bytes go to a temporary file beside the old one, which is then
     renamed over it (atomic on POSIX). Storages without local paths are object stores, whose
-    writes replace an object whole (an S3 PUT), so their backends overwrite in save().
+    writes replace an object whole (an S3 PUT). Their save() would give the new file a name of
+    its own beside the old one (the settings keep uploads from replacing each other), so the
+    bytes go to the backend's _save(), which writes exactly under name.
     """
     try:
         path = Path(default_storage.path(name))
     except NotImplementedError:
-        return default_storage.save(name, ContentFile(data))
+        return default_storage._save(name, ContentFile(data))
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:

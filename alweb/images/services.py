@@ -213,8 +213,11 @@ def _insert_one(result: IngestResult) -> None:
         existing = Image.objects.filter(project_id=image.project_id, sha256=image.sha256).first()
         if existing is None:
             raise
-        # Our copy has a name of its own (storage never overwrites), so deleting it is safe.
-        default_storage.delete(image.file.name)
+        # Our copy has a name of its own (storage never overwrites), so deleting it is safe, unless the name is
+        # the existing image's: an object store checks that a name is free and writes it in two requests, so
+        # two uploads of the same content at the same moment can both have written the one object.
+        if image.file.name != existing.file.name:
+            default_storage.delete(image.file.name)
         result.status, result.image = DUPLICATE, existing
 
 

@@ -6,6 +6,7 @@ DATABASE_URL and REDIS_URL set it uses PostgreSQL and Redis.
 """
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import dj_database_url
@@ -150,8 +151,42 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media-not-served/"
+
+
+def stored_files_storage(environ: Mapping[str, str]) -> dict:
+    """The storage of images, models, checkpoints and features that ALWEB_STORAGE names.
+
+    "local" (the default): the folder MEDIA_ROOT, for one machine or a volume they all mount.
+    "s3": a bucket of an S3-compatible object store that the web servers and the workers of
+    several machines share (the `[s3]` extra). Its credentials come from boto3's usual chain
+    (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, an instance role), never from here.
+    """
+    kind = environ.get("ALWEB_STORAGE", "local")
+    if kind == "local":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"ALWEB_STORAGE is {kind!r}; use 'local' or 's3'.")
+    if not environ.get("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("ALWEB_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME, the bucket that holds the files.")
+    return {
+        "BACKEND": "alweb.object_storage.ObjectStorage",
+        "OPTIONS": {
+            "bucket_name": environ["AWS_STORAGE_BUCKET_NAME"],
+            "endpoint_url": environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("AWS_S3_REGION_NAME") or None,
+            # As on a disk, a new file gets a name of its own and never replaces another: an upload that
+            # rolls back deletes the files it wrote, which must not be another request's copy of the same
+            # content. Artefacts that are meant to be replaced go through cycles.artefacts.replace_stored_file.
+            "file_overwrite": False,
+            # Objects stay private (no ACL is sent, so the bucket's own policy applies): images are
+            # served through the API after its access checks, never by a URL into the bucket.
+            "default_acl": None,
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": stored_files_storage(os.environ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
