@@ -9,6 +9,8 @@ Then, in this process, it scores the same stored pool with the same model (score
 the image files, as bench/scoring.py does) and prints the workers' throughput as a ratio
 to it: what the queueing, chunking and database writes cost (target >= 0.8). Last, it
 times POST /predict/ through Django's request stack with the model loaded (target < 100 ms).
+With --predict-under-training it then starts a web server process and times /predict/ over
+HTTP idle and while two more cycles train, and the training throughput without and with it.
 
 With --storage s3 every file lives in a bucket of an S3 API server on loopback (moto's, from
 the test extra) and the worker scores through it. The reference stays score_pool on local
@@ -191,6 +193,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--database-url", help="a PostgreSQL URL whose database is created and dropped")
     parser.add_argument("--storage", choices=["local", "s3"], default="local", help="where the files live")
+    parser.add_argument(
+        "--predict-under-training",
+        action="store_true",
+        help="then run two more cycles, the second with /predict/ requests to a web server process all along",
+    )
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="alweb-bench-cycle-"))
@@ -247,6 +254,8 @@ def main() -> None:
             epochs=args.epochs,
             latency=latency,
         )
+        if args.predict_under_training:
+            predict_under_training(project, scratch, epochs=args.epochs, budget=args.budget, timeout=args.timeout)
     finally:
         if worker is not None:
             os.killpg(worker.pid, signal.SIGTERM)
@@ -260,6 +269,60 @@ def main() -> None:
             connections.close_all()
             drop_postgres_database(args.database_url)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def predict_under_training(project, scratch: Path, *, epochs: int, budget: int, timeout: float) -> None:
+    """/predict/ over HTTP idle and while a cycle trains; training throughput without and with it.
+
+    Two more cycles of the same size train on the same images (each warm-started, as every later
+    cycle is); the second one with a prediction every LOAD_PAUSE_S from a web server process.
+    """
+    from rest_framework.authtoken.models import Token
+
+    from alweb.cycles.services import cycle_start
+    from bench.predict_load import LOAD_PAUSE_S, PredictionLoad, Predictor, WebServer, percentiles_ms, probe_images
+
+    server = WebServer(scratch / "web.log")
+    try:
+        server.wait_ready()
+        token, _ = Token.objects.get_or_create(user=project.created_by)
+        predictor = Predictor(url=server.url, project_id=project.id, token=token.key, images=probe_images(40))
+        idle = predictor.sequence(30)
+
+        def training_seconds(load: PredictionLoad | None) -> float:
+            cycle = cycle_start(
+                project=project, strategy="ll_plus_plus", budget=budget, epochs=epochs, model_name="hg-tiny"
+            )
+            if load is not None:
+                load.start()
+            seen = watch_cycle(cycle.id, timeout)
+            return seen["scoring"] - seen["training"]
+
+        quiet = training_seconds(None)
+        load = PredictionLoad(predictor)
+        loaded = training_seconds(load)
+        during = load.stop()
+    finally:
+        server.stop()
+    images = project.images.filter(split="train").count() * epochs
+    drop = 1 - quiet / loaded
+    print(
+        f"\nPOST /predict/ over HTTP to a web server process (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+    for (
+        name,
+        seconds,
+    ) in (("idle", idle), (f"while a cycle trains, every {LOAD_PAUSE_S} s", during)):
+        p50, p95 = percentiles_ms(seconds)
+        verdict = "PASS" if p50 < 100 and p95 < 250 else "FAIL"
+        print(
+            f"  {name:<36} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  n {len(seconds):3d}  (target p50 < 100, p95 < 250: {verdict})"
+        )
+    print(f"  training without predictions        {images / quiet:6.1f} images/s ({quiet:.1f} s)")
+    print(f"  training with predictions           {images / loaded:6.1f} images/s ({loaded:.1f} s)")
+    print(
+        f"  throughput lost                     {drop * 100:6.1f} %   (target <= 20 %: {'PASS' if drop <= 0.2 else 'FAIL'})"
+    )
 
 
 def report(
