@@ -6,6 +6,12 @@ annotators (one process each, token auth) that ask for the next image and skip i
 loop. Every lease a client receives is kept as an interval from the response to the
 release; two clients' intervals on one image that overlap are a double assignment.
 
+Server CPU per request: the user + system CPU time of the uvicorn processes (the
+supervisor and its workers, read from /proc at the start and the end of the measured
+window) divided by the requests measured in it. It is the web tier's whole cost of a
+request (ASGI, middleware, authentication, the view, the database driver), not
+PostgreSQL's; the clients run in other processes and are not counted.
+
     python -m bench.queue_load
     python -m bench.queue_load --seconds 10 --sizes 10000,100000
 """
@@ -125,8 +131,9 @@ def pool_load(*, project_id: int, cycle_id: int, size: int) -> float:
         )
         cursor.execute(
             "INSERT INTO queue_queueentry "
-            "(project_id, cycle_id, image_id, rank, predicted_loss, keypoints, instances, state, created_at) "
-            "SELECT %s, %s, id, row_number() OVER w, 100.0 / row_number() OVER w, %s::jsonb, '[]'::jsonb, 'open', now() "
+            "(project_id, cycle_id, image_id, rank, predicted_loss, keypoints, instances, is_audit, state, created_at) "
+            "SELECT %s, %s, id, row_number() OVER w, 100.0 / row_number() OVER w, %s::jsonb, '[]'::jsonb, false, "
+            "'open', now() "
             "FROM images_image WHERE name <> 'template.png' WINDOW w AS (ORDER BY id)",
             [project_id, cycle_id, KEYPOINTS],
         )
@@ -200,6 +207,21 @@ def server_stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
+def server_cpu_seconds(server: subprocess.Popen) -> float:
+    """User + system CPU seconds of the server's process group so far (the supervisor and its workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        # After the command's closing parenthesis: state, ppid, pgrp, ... utime (12th), stime (13th).
+        if int(fields[2]) == server.pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def client_signals() -> None:
     """Clients leave Ctrl-C to the parent, which terminates them (SIGTERM, default action)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -251,7 +273,9 @@ def double_assignments(per_client: list[list[tuple]]) -> int:
     return doubles
 
 
-def run_size(*, base: str, project_id: int, tokens: list[str], seconds: float, warmup: float) -> dict:
+def run_size(
+    *, base: str, project_id: int, tokens: list[str], seconds: float, warmup: float, server: subprocess.Popen
+) -> dict:
     from django.db import connections
 
     connections.close_all()  # forked clients must not inherit a database socket
@@ -260,12 +284,17 @@ def run_size(*, base: str, project_id: int, tokens: list[str], seconds: float, w
     # Leaving the block terminates the clients, also when Ctrl-C interrupts the wait.
     with multiprocessing.get_context("fork").Pool(len(tokens), initializer=client_signals) as pool:
         pending = [pool.apply_async(annotator, (base, project_id, token, warmup_until, stop_at)) for token in tokens]
+        time.sleep(max(0.0, warmup_until - time.monotonic()))
+        cpu_started = server_cpu_seconds(server)
+        time.sleep(max(0.0, stop_at - time.monotonic()))
+        cpu_used = server_cpu_seconds(server) - cpu_started
         results = [result.get() for result in pending]
     requests_ = [sample for r in results for sample in r["next"] + r["release"]]
     latencies = np.array([ms for ms, _ in requests_])
     statuses = collections.Counter(status for _, status in requests_)
     return {
         "requests_per_s": len(latencies) / seconds,
+        "cpu_ms": 1000 * cpu_used / max(1, len(latencies)),
         "p50_ms": float(np.percentile(latencies, 50)),
         "p99_ms": float(np.percentile(latencies, 99)),
         "next_p99_ms": float(np.percentile([ms for r in results for ms, _ in r["next"]], 99)),
@@ -277,22 +306,29 @@ def run_size(*, base: str, project_id: int, tokens: list[str], seconds: float, w
 
 
 def explain_next(*, project_id: int, user_id: int) -> str:
-    """EXPLAIN ANALYZE of the two queries queue/next runs, as the service builds them."""
+    """EXPLAIN ANALYZE of the two statements queue/next runs on PostgreSQL: the held-lease check and the claim.
+
+    The held-lease check is shown as the selector's SELECT (the service runs it as the subquery
+    of an UPDATE ... RETURNING); the claim is the service's own statement, rolled back.
+    """
+    import uuid
+
     from django.contrib.auth import get_user_model
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from alweb.projects.models import Project
     from alweb.queue import selectors
+    from alweb.queue.services import CLAIM_SQL
 
     project, user, now = Project.objects.get(pk=project_id), get_user_model().objects.get(pk=user_id), timezone.now()
     held = selectors.entries_held_by(user=user, project=project, now=now)[:1]
-    available = selectors.entries_available_to(project=project, user=user, now=now)
-    with transaction.atomic():
-        plans = [
-            held.explain(analyze=True, buffers=True),
-            available.select_for_update(skip_locked=True, of=("self",))[:1].explain(analyze=True, buffers=True),
-        ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN (ANALYZE, BUFFERS) {CLAIM_SQL}", [project_id, now, user_id, uuid.uuid4(), user_id, now]
+        )
+        claim = "\n".join(row[0] for row in cursor.fetchall())
+        plans = [held.explain(analyze=True, buffers=True), claim]
         transaction.set_rollback(True)
     return "\n\n".join(plans)
 
@@ -302,12 +338,12 @@ def report(sizes: list[int], rows: list[dict], loads: list[float], explain_ok: b
         return "PASS" if ok else "FAIL"
 
     print(
-        f"\n{'queued':>10} {'load s':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'next p99':>9} {'doubles':>8} {'errors':>7}  p99<{TARGET_P99_MS:g}ms"
+        f"\n{'queued':>10} {'load s':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'next p99':>9} {'cpu ms':>7} {'doubles':>8} {'errors':>7}  p99<{TARGET_P99_MS:g}ms"
     )
     for size, row, load in zip(sizes, rows, loads):
         print(
             f"{size:>10,} {load:>7.1f} {row['requests_per_s']:>7.0f} {row['p50_ms']:>7.1f} {row['p99_ms']:>7.1f} "
-            f"{row['next_p99_ms']:>9.1f} {row['doubles']:>8} {row['errors']:>7}  {verdict(row['p99_ms'] < TARGET_P99_MS)}"
+            f"{row['next_p99_ms']:>9.1f} {row['cpu_ms']:>7.2f} {row['doubles']:>8} {row['errors']:>7}  {verdict(row['p99_ms'] < TARGET_P99_MS)}"
         )
     if len(rows) > 1:
         ratio = rows[-1]["p99_ms"] / rows[0]["p99_ms"]
@@ -316,6 +352,7 @@ def report(sizes: list[int], rows: list[dict], loads: list[float], explain_ok: b
         )
     doubles = sum(row["doubles"] for row in rows)
     print(f"double assignments: {doubles}  (target 0)  {verdict(doubles == 0)}")
+    print("cpu ms: the server's CPU per measured request (next and release alike), uvicorn's processes only")
     print(f"queue/next walks the open-rank partial index at {sizes[-1]:,}: {verdict(explain_ok)}")
     print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
@@ -364,7 +401,14 @@ def main() -> None:
             loads.append(pool_load(project_id=project_id, cycle_id=cycle_id, size=size))
             print(f"{size:,} queued images loaded in {loads[-1]:.1f} s; running ...", flush=True)
             rows.append(
-                run_size(base=base, project_id=project_id, tokens=tokens, seconds=args.seconds, warmup=args.warmup)
+                run_size(
+                    base=base,
+                    project_id=project_id,
+                    tokens=tokens,
+                    seconds=args.seconds,
+                    warmup=args.warmup,
+                    server=server,
+                )
             )
             print(f"  statuses: {rows[-1]['statuses']}", *rows[-1]["error_samples"], sep="\n  ", flush=True)
         plans = explain_next(project_id=project_id, user_id=user_ids[0])

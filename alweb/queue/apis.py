@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from alweb.api_fields import FiniteFloatField, StrictUUIDField
 from alweb.api_pagination import StrictCursorPagination
 from alweb.projects.access import project_for_member
+from alweb.projects.models import Project
 from alweb.queue import selectors, services
 
 
@@ -106,13 +107,54 @@ class QueueNextApi(APIView):
 
     @extend_schema(tags=["queue"], request=InputSerializer, responses={200: LeasedEntryOutput, 204: None})
     def post(self, request, project_id: int):
-        project = project_for_member(user=request.user, project_id=project_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        entry = services.lease_next(project=project, user=request.user, after=serializer.validated_data.get("after"))
+        after = None
+        # Most requests send no body (or {}); a serializer for nothing costs more than the claim. Anything
+        # else, a JSON [] or 0 included, goes through it.
+        if request.data != {}:
+            serializer = self.InputSerializer(data=request.data)
+            if not serializer.is_valid():
+                # Outsiders get 404 whatever they send.
+                project_for_member(user=request.user, project_id=project_id)
+                raise serializers.ValidationError(serializer.errors)
+            after = serializer.validated_data.get("after")
+        # lease_next checks the membership in the transaction that leases: one read, no Project loaded.
+        entry = services.lease_next(project=Project(pk=project_id), user=request.user, after=after)
         if entry is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(LeasedEntryOutput(entry).data)
+        return Response(leased_entry_body(entry))
+
+
+_EXPIRES_AT = serializers.DateTimeField()
+
+
+def leased_entry_body(entry) -> dict:
+    """LeasedEntryOutput's body, built as a plain dict: queue/next is the hottest request and a serializer costs ms.
+
+    The entry carries its image's size as image_width and image_height (services.lease_next).
+    """
+    keypoints = [[float(value) for value in point] for point in entry.keypoints]
+    predicted_loss = float(entry.predicted_loss)
+    width, height = entry.image_width, entry.image_height
+    # Entries made before instances were stored: one instance covering the image (as QueueEntryOutput).
+    instances = entry.instances or [
+        {
+            "bbox": [0.0, 0.0, float(width), float(height)],
+            "keypoints": entry.keypoints,
+            "predicted_loss": predicted_loss,
+        }
+    ]
+    return {
+        "image": entry.image_id,
+        "rank": entry.rank,
+        "predicted_loss": predicted_loss,
+        "top_percent": None if entry.top_percent is None else float(entry.top_percent),
+        "keypoints": keypoints,
+        "instances": instances,
+        "lease": {"id": str(entry.lease_id), "expires_at": _EXPIRES_AT.to_representation(entry.lease_expires_at)},
+        "image_url": f"/api/v1/images/{entry.image_id}/file",
+        "width": width,
+        "height": height,
+    }
 
 
 class QueueStatsApi(APIView):

@@ -146,36 +146,94 @@ def lease_next(
     fresh expiry, so that reloading the page never takes a second image. With `after`,
     one of the user's leases, the editor prefetches the image to label after that one:
     the user's other held entry, else a fresh one; so a user holds two leases at most.
-    ttl_seconds defaults to settings.QUEUE_LEASE_SECONDS.
+    ttl_seconds defaults to settings.QUEUE_LEASE_SECONDS. 404 if the user is not a member.
+    The entry carries its image's size as image_width and image_height.
     """
     ttl = timedelta(seconds=settings.QUEUE_LEASE_SECONDS if ttl_seconds is None else ttl_seconds)
     with transaction.atomic():
         # One user's simultaneous requests (two tabs, a double click) queue up here, so
-        # that the second finds the first's lease instead of taking a second image.
-        Membership.objects.select_for_update().filter(project=project, user_id=user.pk).first()
+        # that the second finds the first's lease instead of taking a second image. The
+        # locked row is also the membership check, read inside the transaction that leases.
+        if not Membership.objects.select_for_update().filter(project_id=project.pk, user_id=user.pk).exists():
+            raise NotFound("No such project.")
         now = timezone.now()
-        held = selectors.entries_held_by(user=user, project=project, now=now).exclude(lease_id=after).first()
+        held = _held_renewed(project_id=project.pk, user=user, now=now, expires_at=now + ttl, after=after)
         if held is not None:
-            held.lease_expires_at = now + ttl
-            QueueEntry.objects.filter(pk=held.pk, lease_id=held.lease_id).update(lease_expires_at=held.lease_expires_at)
             return held
-        for candidate in _candidates(project=project, user=user, now=now):
+        if connection.features.has_select_for_update_skip_locked:
+            return _claim_next_locked(project_id=project.pk, user=user, now=now, expires_at=now + ttl)
+        for candidate in selectors.entries_available_to(project=project, user=user, now=now)[:CLAIM_ATTEMPTS]:
             if _claim(entry=candidate, user=user, now=now, expires_at=now + ttl):
+                candidate.image_width, candidate.image_height = candidate.image.width, candidate.image.height
                 return candidate
     return None
 
 
-def _candidates(*, project: Project, user, now: datetime) -> list[QueueEntry]:
-    available = selectors.entries_available_to(project=project, user=user, now=now)
-    if connection.features.has_select_for_update_skip_locked:
-        # Rows that another request is claiming are passed over, not waited for: the
-        # row this returns is locked for us and nobody else can claim it.
-        return list(available.select_for_update(skip_locked=True, of=("self",))[:1])
-    return list(available[:CLAIM_ATTEMPTS])
+_IMAGE_SIZE = (
+    "(SELECT width FROM images_image WHERE images_image.id = queue_queueentry.image_id) AS image_width, "
+    "(SELECT height FROM images_image WHERE images_image.id = queue_queueentry.image_id) AS image_height"
+)
+
+
+def _held_renewed(
+    *, project_id: int, user, now: datetime, expires_at: datetime, after: uuid.UUID | None
+) -> QueueEntry | None:
+    """The user's best live lease in the project but `after`, given the new expiry; one UPDATE ... RETURNING."""
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [adapt(expires_at), project_id, user.pk, adapt(now)]
+    other = ""
+    if after is not None:
+        other = "AND lease_id <> %s "
+        params.append(QueueEntry._meta.get_field("lease_id").get_db_prep_value(after, connection))
+    renewed = QueueEntry.objects.raw(
+        "UPDATE queue_queueentry SET lease_expires_at = %s WHERE id = ("
+        "SELECT id FROM queue_queueentry WHERE project_id = %s AND state = 'open' AND leased_by_id = %s "
+        f"AND lease_expires_at > %s {other}ORDER BY rank LIMIT 1) RETURNING *, {_IMAGE_SIZE}",
+        params,
+    )
+    return next(iter(renewed), None)
+
+
+# PostgreSQL's claim, in one statement: the candidate walks the open-rank partial index from
+# the top; rows that another request is claiming are passed over, not waited for (SKIP
+# LOCKED), and the row it returns is locked for this UPDATE, so nobody else can claim it.
+# The skips are a NOT IN, which PostgreSQL reads once into a hash (see
+# selectors.entries_available_to). Parameters: project_id, now, user_id; then the new
+# lease_id, leased_by_id and lease_expires_at.
+CLAIM_SQL = (
+    "WITH candidate AS ("
+    "SELECT id, lease_id, leased_by_id FROM queue_queueentry "
+    "WHERE project_id = %s AND state = 'open' AND (lease_id IS NULL OR lease_expires_at < %s) "
+    "AND id NOT IN (SELECT entry_id FROM queue_endedlease WHERE user_id = %s AND reason = 'skipped') "
+    "ORDER BY rank LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "UPDATE queue_queueentry SET lease_id = %s, leased_by_id = %s, lease_expires_at = %s "
+    "FROM candidate WHERE queue_queueentry.id = candidate.id "
+    "RETURNING queue_queueentry.*, candidate.lease_id AS previous_lease_id, "
+    f"candidate.leased_by_id AS previous_user_id, {_IMAGE_SIZE}"
+)
+
+
+def _claim_next_locked(*, project_id: int, user, now: datetime, expires_at: datetime) -> QueueEntry | None:
+    """Lease the best entry nobody holds and the user has not skipped: one statement, one round trip (CLAIM_SQL)."""
+    claimed = QueueEntry.objects.raw(CLAIM_SQL, [project_id, now, user.pk, uuid.uuid4(), user.pk, expires_at])
+    entry = next(iter(claimed), None)
+    if entry is None:
+        return None
+    if entry.previous_lease_id is not None and entry.previous_user_id not in (None, user.pk):
+        EndedLease.objects.create(
+            lease_id=entry.previous_lease_id,
+            entry=entry,
+            user_id=entry.previous_user_id,
+            reason=EndedLease.Reason.TAKEN,
+        )
+    return entry
 
 
 def _claim(*, entry: QueueEntry, user, now: datetime, expires_at: datetime) -> bool:
-    """Lease the entry if it is still as we read it: open and free; a conditional UPDATE, checked by row count."""
+    """Lease the entry if it is still as we read it: open and free; a conditional UPDATE, checked by row count.
+
+    Without row locks (SQLite) this compare-and-set is the claim.
+    """
     still_free = QueueEntry.objects.filter(pk=entry.pk, state=Open, lease_id=entry.lease_id).filter(
         Q(lease_id__isnull=True) | Q(lease_expires_at__lt=now)
     )
@@ -209,10 +267,31 @@ def lease_renew(*, lease_id: uuid.UUID, user) -> QueueEntry:
 @transaction.atomic
 def lease_release(*, lease_id: uuid.UUID, user) -> None:
     """Skip the leased image: it stays open for others and is not offered to this user again."""
+    if connection.vendor == "postgresql" and _released_in_one_statement(lease_id=lease_id, user=user):
+        return
     entry = _held_entry(lease_id=lease_id, user=user)
     EndedLease.objects.create(lease_id=lease_id, entry=entry, user=user, reason=EndedLease.Reason.SKIPPED)
     entry.lease_id = entry.leased_by = entry.lease_expires_at = None
     entry.save(update_fields=["lease_id", "leased_by", "lease_expires_at"])
+
+
+def _released_in_one_statement(*, lease_id: uuid.UUID, user) -> bool:
+    """Free the member's lease and record the skip in one round trip; False, changing nothing, if there is no such lease.
+
+    A data-modifying CTE is PostgreSQL's; the caller falls back to _held_entry, which also says why (409 or 404).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH released AS ("
+            "UPDATE queue_queueentry SET lease_id = NULL, leased_by_id = NULL, lease_expires_at = NULL "
+            "WHERE lease_id = %s AND leased_by_id = %s AND EXISTS (SELECT 1 FROM projects_membership "
+            "WHERE projects_membership.project_id = queue_queueentry.project_id AND projects_membership.user_id = %s) "
+            "RETURNING id) "
+            "INSERT INTO queue_endedlease (lease_id, entry_id, user_id, reason, ended_at) "
+            "SELECT %s, id, %s, %s, %s FROM released",
+            [lease_id, user.pk, user.pk, lease_id, user.pk, EndedLease.Reason.SKIPPED.value, timezone.now()],
+        )
+        return cursor.rowcount == 1
 
 
 def _held_entry(*, lease_id: uuid.UUID, user) -> QueueEntry:

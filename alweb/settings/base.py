@@ -214,8 +214,9 @@ QUEUE_LEASE_SECONDS = int(os.environ.get("QUEUE_LEASE_SECONDS", 600))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first so that an anonymous request gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        # Token first so that an anonymous request gets 401 with WWW-Authenticate. The token's
+        # user comes from the cache, invalidated on every revocation (alweb/auth_cache.py).
+        "alweb.auth_cache.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
