@@ -1,6 +1,7 @@
 """KeypointDataset: one person per item, cropped around its box, optionally augmented, with heatmap targets."""
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import torch
@@ -8,10 +9,10 @@ from torch.utils.data import Dataset
 
 from ml.affine import apply_points, compose
 from ml.augment import AugmentConfig, augment
-from ml.preprocess import ImageSource, load_image, to_input
+from ml.preprocess import ImageSource, load_image_for_scale, to_input
 from ml.skeletons import Skeleton
 from ml.targets import DEFAULT_PEAK, DEFAULT_SIGMA, make_heatmaps
-from ml.topdown import DEFAULT_PADDING, crop_instance, whole_image_box
+from ml.topdown import DEFAULT_PADDING, crop_instance, crop_scale, whole_image_box
 
 
 class KeypointDataset(Dataset):
@@ -70,9 +71,22 @@ class KeypointDataset(Dataset):
     def __len__(self) -> int:
         return len(self.keypoints)
 
+    def _box(self, index: int, image_size: tuple[int, int]) -> np.ndarray | list[float]:
+        """The box item index crops in an image of image_size (width, height)."""
+        return whole_image_box(*image_size) if self.boxes is None else self.boxes[index]
+
+    def _needed_scale(self, index: int, image_size: tuple[int, int]) -> float:
+        """The finest resolution (input pixels per image pixel) item index may sample its image at."""
+        box = self._box(index, image_size)
+        scale = crop_scale(box, image_size=image_size, input_size=self.input_size, padding=self.padding)
+        # Augmentation may zoom into the crop: training crops must not lack resolution that scoring had.
+        return scale * (1.0 + self.augment_config.scale) if self.train else scale
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        image = load_image(self.images[index])
-        box = whole_image_box(image.shape[1], image.shape[0]) if self.boxes is None else self.boxes[index]
+        # Decoded like score_pool decodes it (at the lowest resolution the crop allows), so that the
+        # network sees the same pixels in training and scoring.
+        image = load_image_for_scale(self.images[index], partial(self._needed_scale, index))
+        box = self._box(index, image.size)
         image, transform = crop_instance(image, box, input_size=self.input_size, padding=self.padding)
         keypoints = apply_points(transform, self.keypoints[index])
         visibility = self.visibility[index]

@@ -1,12 +1,14 @@
 """Image loading, letterbox to the square network input, and pixel normalisation."""
 
 import io
+import math
 import os
-from typing import BinaryIO
+from collections.abc import Callable
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 ImageSource = str | os.PathLike | BinaryIO | np.ndarray
 
@@ -14,20 +16,124 @@ ImageSource = str | os.PathLike | BinaryIO | np.ndarray
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255.0
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255.0
 
+# The scales libjpeg decodes at in the DCT domain (1/r), largest reduction first.
+JPEG_REDUCTIONS = (8, 4, 2)
+# For each EXIF orientation, whether the upright x and y axes run against the stored image's (ImageOps.
+# exif_transpose: 2 mirrors, 3 turns half, 4 flips, 5 transposes, 6 turns clockwise, 7 transverses, 8 turns
+# anticlockwise); 5 to 8 also swap width and height.
+_REVERSED_AXES = {
+    1: (False, False),
+    2: (True, False),
+    3: (True, True),
+    4: (False, True),
+    5: (False, False),
+    6: (True, False),
+    7: (True, True),
+    8: (False, True),
+}
+_QUARTER_TURNS = (5, 6, 7, 8)
+
+
+class DecodedImage(NamedTuple):
+    """An upright RGB image decoded at 1/reduction of its full resolution (load_image_for_scale).
+
+    A decoded pixel covers r x r full-resolution pixels. A side of W pixels decodes to ceil(W / r): the
+    block at the stored image's end is partial and reaches past it, which after an EXIF turn or mirror
+    may be the upright image's start, so the decoded grid can be shifted; to_pixels accounts for it.
+    """
+
+    pixels: np.ndarray  # [ceil(H / r), ceil(W / r), 3] uint8
+    size: tuple[int, int]  # (W, H) of the full-resolution upright image
+    reduction: int  # r: 1, 2, 4 or 8
+    to_pixels: np.ndarray  # [2,3] map from full-resolution upright pixels to these pixels (centres at integers)
+
+
+def full_resolution(image: np.ndarray) -> DecodedImage:
+    """An HxWx3 uint8 array [H,W,3] as a DecodedImage without reduction."""
+    return DecodedImage(image, (image.shape[1], image.shape[0]), 1, np.eye(2, 3))
+
 
 def load_image(source: ImageSource) -> np.ndarray:
     """Decode a path, file-like object or HxWx3 uint8 array into an upright RGB uint8 array [H,W,3]."""
     if isinstance(source, np.ndarray):
-        if source.dtype != np.uint8 or source.ndim != 3 or source.shape[2] != 3:
-            raise ValueError(f"expected an HxWx3 uint8 array, got {source.dtype} {source.shape}")
-        return source
+        return _checked_array(source)
+    with _open(source) as im:
+        return _upright_rgb(im)
+
+
+def load_image_for_scale(source: ImageSource, needed_scale: Callable[[tuple[int, int]], float]) -> DecodedImage:
+    """Decode like load_image, at the lowest resolution that still serves every crop of the image.
+
+    needed_scale((W, H)) gives, for the upright full-resolution size, the largest output/input pixel ratio
+    any crop of the image needs (ml.topdown.crop_scale). A JPEG is decoded in the DCT domain at 1/r, r the
+    largest of 1, 2, 4 and 8 with r * needed_scale <= 1, so every crop still has at least one decoded pixel
+    per output pixel; that skips most of the inverse DCT and colour conversion, and every later step
+    handles a fraction of the pixels. Other formats and arrays are decoded at full resolution.
+    """
+    if isinstance(source, np.ndarray):
+        return full_resolution(_checked_array(source))
+    with _open(source) as im:
+        if im.format != "JPEG":
+            return full_resolution(_upright_rgb(im))
+        orientation = im.getexif().get(ExifTags.Base.Orientation, 1)
+        width, height = im.size
+        size = (height, width) if orientation in _QUARTER_TURNS else (width, height)
+        reduction = _draft(im, needed_scale(size))
+        pixels = _upright_rgb(im)
+    return DecodedImage(pixels, size, reduction, _reduction_transform(reduction, size, orientation))
+
+
+def _checked_array(image: np.ndarray) -> np.ndarray:
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an HxWx3 uint8 array, got {image.dtype} {image.shape}")
+    return image
+
+
+def _open(source: str | os.PathLike | BinaryIO) -> Image.Image:
+    """Open a path or file-like object (from its start, read whole) without decoding its pixels yet."""
     if hasattr(source, "read"):
         if hasattr(source, "seek"):
             source.seek(0)
         source = io.BytesIO(source.read())
-    with Image.open(source) as im:
-        # Browsers apply EXIF orientation, so labels were drawn on the upright image.
-        return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    return Image.open(source)
+
+
+def _upright_rgb(im: Image.Image) -> np.ndarray:
+    """Decode an opened image into an upright RGB uint8 array [H,W,3]."""
+    # Browsers apply EXIF orientation, so labels were drawn on the upright image.
+    return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+
+
+def _draft(im: Image.Image, scale: float) -> int:
+    """Ask the JPEG decoder for 1/r of the resolution, r as load_image_for_scale says; returns the r it gives."""
+    width, height = im.size
+    reduction = next((r for r in JPEG_REDUCTIONS if r * scale <= 1.0 and r <= min(width, height)), 1)
+    if reduction == 1:
+        return 1
+    # Pillow decodes at the largest reduction whose result is at least the requested size: asking for
+    # (W // r, H // r) gets exactly r, at ceil(W / r) x ceil(H / r) pixels.
+    drafted = im.draft("RGB", (width // reduction, height // reduction))
+    if drafted is None:  # a JPEG the decoder cannot scale
+        return 1
+    _, (_, _, reduced_width, _) = drafted
+    return round(width / reduced_width)
+
+
+def _reduction_transform(reduction: int, size: tuple[int, int], orientation: int) -> np.ndarray:
+    """The [2,3] map from full-resolution upright pixels to those of the upright image decoded at 1/reduction.
+
+    Along an axis of n pixels that runs as stored, decoded pixel i covers [i r, (i + 1) r), so with pixel
+    centres at integers x_decoded = (x + 0.5) / r - 0.5. Along a reversed one the partial block comes
+    first: the grid starts at n - r ceil(n / r) instead of 0.
+    """
+    scale = 1.0 / reduction
+    rows = []
+    for axis, (n, reversed_axis) in enumerate(zip(size, _REVERSED_AXES.get(orientation, (False, False)))):
+        start = n - reduction * math.ceil(n / reduction) if reversed_axis else 0
+        row = [0.0, 0.0, scale * (0.5 - start) - 0.5]
+        row[axis] = scale
+        rows.append(row)
+    return np.array(rows)
 
 
 def letterbox_transform(width: int, height: int, size: int) -> np.ndarray:
@@ -41,21 +147,34 @@ def letterbox_transform(width: int, height: int, size: int) -> np.ndarray:
     return np.array([[sx, 0.0, 0.5 * sx - 0.5 + ox], [0.0, sy, 0.5 * sy - 0.5 + oy]])
 
 
-def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Resize [H,W,3] uint8 keeping aspect and pad to [size,size,3], centred.
+def letterbox(image: np.ndarray | DecodedImage, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Resize [H,W,3] uint8 (or a reduced decode of it) keeping aspect and pad to [size,size,3], centred.
 
-    Returns the padded image and letterbox_transform's [2,3] map from original pixel coordinates to
-    input coordinates.
+    Returns the padded image and letterbox_transform's [2,3] map from original (full-resolution) pixel
+    coordinates to input coordinates.
     """
-    h, w = image.shape[:2]
+    decoded = image if isinstance(image, DecodedImage) else full_resolution(image)
+    w, h = decoded.size
     transform = letterbox_transform(w, h, size)
-    if h == size and w == size:
-        return image, transform
+    if decoded.reduction == 1 and (w, h) == (size, size):
+        return decoded.pixels, transform
     new_w, new_h, ox, oy = _letterbox_layout(w, h, size)
-    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.BILINEAR))
+    # Resize exactly the full image's extent within the decoded pixels: a partial JPEG block may reach past
+    # it, and then the letterbox stays the full-resolution one.
+    resized = Image.fromarray(decoded.pixels).resize((new_w, new_h), Image.BILINEAR, box=_extent(decoded))
+    resized = np.asarray(resized)
     out = np.zeros((size, size, 3), dtype=np.uint8)
     out[oy : oy + new_h, ox : ox + new_w] = resized
     return out, transform
+
+
+def _extent(decoded: DecodedImage) -> tuple[float, float, float, float]:
+    """The full image's edges (left, top, right, bottom) in the decoded pixels' edge coordinates."""
+    (sx, _, tx), (_, sy, ty) = decoded.to_pixels
+    # Edge coordinates are pixel-centre coordinates + 0.5 on both sides of the map.
+    left, top = tx + 0.5 - 0.5 * sx, ty + 0.5 - 0.5 * sy
+    width, height = decoded.size
+    return left, top, left + sx * width, top + sy * height
 
 
 def _letterbox_layout(width: int, height: int, size: int) -> tuple[int, int, int, int]:

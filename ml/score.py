@@ -8,6 +8,7 @@ import collections
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -16,10 +17,10 @@ import torch
 from ml.decode import decode_heatmaps, to_original
 from ml.models import PoseModel, PoseOutput
 from ml.precision import autocast_for
-from ml.preprocess import ImageSource, load_image, to_input
+from ml.preprocess import ImageSource, load_image_for_scale, to_input
 from ml.strategies import multipeak_entropy
 from ml.targets import DEFAULT_PEAK
-from ml.topdown import DEFAULT_PADDING, crop_instance, whole_image_box
+from ml.topdown import DEFAULT_PADDING, check_padding, checked_box, crop_instance, crop_scale, whole_image_box
 
 # Pillow releases the GIL while decoding and resizing, so two threads overlap decode with the forward.
 DECODE_THREADS = 2
@@ -103,6 +104,11 @@ def _image_boxes(index: int, boxes) -> np.ndarray | None:
         return None
     if array.ndim != 2 or array.shape[1] != 4:
         raise ValueError(f"boxes of image {index} of the pool must be [M,4], got shape {array.shape}")
+    try:
+        for box in array:
+            checked_box(box)
+    except ValueError as error:
+        raise ValueError(f"image {index} of the pool: {error}") from error
     return array
 
 
@@ -120,19 +126,25 @@ def _pool_items(
         raise ValueError(f"boxes has {len(boxes)} entries for {count} images")
 
 
+def _needed_scale(image_size: tuple[int, int], boxes: np.ndarray | None, *, input_size: int, padding: float) -> float:
+    """The finest resolution (crop pixels per image pixel) any of an image's crops needs; boxes [M,4] or None."""
+    boxes = [whole_image_box(*image_size)] if boxes is None else boxes
+    return max(crop_scale(box, image_size=image_size, input_size=input_size, padding=padding) for box in boxes)
+
+
 def _crop_image(index: int, source: ImageSource, boxes: np.ndarray | None, input_size: int, padding: float) -> _Crops:
-    """Decode one image once and crop each of its people."""
+    """Decode one image once, at the lowest resolution its crops allow, and crop each of its people.
+
+    boxes and padding are already checked, so an error here is the image's.
+    """
+    needed_scale = partial(_needed_scale, boxes=boxes, input_size=input_size, padding=padding)
     try:
-        image = load_image(source)
+        image = load_image_for_scale(source, needed_scale)
     except Exception as error:
         # The caller holds a list of images; the position says which one to look at.
         raise ValueError(f"cannot read image {index} of the pool: {error}") from error
-    height, width = image.shape[:2]
-    boxes = np.array([whole_image_box(width, height)]) if boxes is None else boxes
-    try:
-        crops = [crop_instance(image, box, input_size=input_size, padding=padding) for box in boxes]
-    except ValueError as error:
-        raise ValueError(f"image {index} of the pool: {error}") from error
+    boxes = np.array([whole_image_box(*image.size)]) if boxes is None else boxes
+    crops = [crop_instance(image, box, input_size=input_size, padding=padding) for box in boxes]
     return _Crops(
         torch.stack([to_input(pixels) for pixels, _ in crops]),
         torch.from_numpy(np.stack([transform for _, transform in crops])),
@@ -200,6 +212,7 @@ def score_pool(
     and their crops streamed in batches; only the per-person scores are kept. progress, if given, is
     called after every batch with the number of images whose every person is scored.
     """
+    check_padding(padding)  # before any image is decoded
     device = torch.device(device)
     input_size = input_size or model.config.input_size
     stride = input_size / (input_size // 4)

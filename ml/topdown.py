@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ml.affine import warp_image
-from ml.preprocess import letterbox, letterbox_transform
+from ml.affine import compose, invert, warp_image
+from ml.preprocess import DecodedImage, full_resolution, letterbox, letterbox_transform
 
 # Context around the box: Simple Baselines and most top-down pose models widen the box by 25%.
 DEFAULT_PADDING = 1.25
@@ -26,7 +26,7 @@ def whole_image_box(width: int, height: int) -> list[float]:
 
 def covers_image(box: Box, *, image_size: tuple[int, int]) -> bool:
     """Whether the box contains the whole image; image_size is (width, height)."""
-    x, y, w, h = _checked(box)
+    x, y, w, h = checked_box(box)
     width, height = image_size
     return x <= 0 and y <= 0 and x + w >= width and y + h >= height
 
@@ -40,9 +40,8 @@ def crop_transform(
     padding * max(w, h) (the network's input is square; the aspect ratio is kept) and that square is
     scaled to input_size pixels. Parts of the square outside the image show black, like the letterbox pad.
     """
-    if not padding > 0:
-        raise ValueError(f"padding must be positive, got {padding}")
-    x, y, w, h = _checked(box)
+    check_padding(padding)
+    x, y, w, h = checked_box(box)
     if covers_image(box, image_size=image_size):
         # A box that is the image has no context around it to add: the letterbox already shows all of
         # it as large as it fits, and images without boxes then go through exactly the path they always did.
@@ -56,19 +55,42 @@ def crop_transform(
     )
 
 
+def crop_scale(box: Box, *, image_size: tuple[int, int], input_size: int, padding: float = DEFAULT_PADDING) -> float:
+    """Crop pixels per image pixel for a box (the letterbox's for a box covering the image).
+
+    The finest resolution of the image the crop samples: ml.preprocess.load_image_for_scale's needed scale.
+    """
+    linear = crop_transform(box, image_size=image_size, input_size=input_size, padding=padding)[:, :2]
+    return float(np.abs(linear).max())
+
+
 def crop_instance(
-    image: np.ndarray, box: Box, *, input_size: int, padding: float = DEFAULT_PADDING
+    image: np.ndarray | DecodedImage, box: Box, *, input_size: int, padding: float = DEFAULT_PADDING
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cut one person's input out of image [H,W,3] uint8: (pixels [S,S,3] uint8, [2,3] image -> crop)."""
-    height, width = image.shape[:2]
-    transform = crop_transform(box, image_size=(width, height), input_size=input_size, padding=padding)
-    if covers_image(box, image_size=(width, height)):
+    """Cut one person's input out of image [H,W,3] uint8, or out of a reduced decode of it.
+
+    Returns (pixels [S,S,3] uint8, [2,3] map from full-resolution image pixels to crop pixels): the map
+    is the same whatever the reduction, so keypoints decoded from the crop land on the full image.
+    """
+    decoded = image if isinstance(image, DecodedImage) else full_resolution(image)
+    transform = crop_transform(box, image_size=decoded.size, input_size=input_size, padding=padding)
+    if covers_image(box, image_size=decoded.size):
         # Same map either way; a resize and a pad are cheaper than an affine warp of the whole image.
-        return letterbox(image, input_size)
-    return warp_image(image, transform, (input_size, input_size)), transform
+        return letterbox(decoded, input_size)
+    # Decoded pixels -> full-resolution pixels -> crop. Where a reduced image's partial block reaches past
+    # the image, the crop shows up to r - 1 more pixels (the edge's colour) before the black: under one crop
+    # pixel, since r is at most 1 / scale.
+    from_decoded = compose(transform, invert(decoded.to_pixels))
+    return warp_image(decoded.pixels, from_decoded, (input_size, input_size)), transform
 
 
-def _checked(box: Box) -> tuple[float, float, float, float]:
+def check_padding(padding: float) -> None:
+    """Refuse a padding that is not a positive number."""
+    if not padding > 0:
+        raise ValueError(f"padding must be positive, got {padding}")
+
+
+def checked_box(box: Box) -> tuple[float, float, float, float]:
     """The box's four numbers, refused when they are not finite or span no area in either direction."""
     values = np.asarray(box, dtype=np.float64)
     if values.shape != (4,) or not np.isfinite(values).all():
