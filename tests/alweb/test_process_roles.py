@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = """
 import json, os
 import django
@@ -19,6 +21,7 @@ print(json.dumps({"web": web, "worker": torch.get_num_threads(), "nice": os.nice
 """
 
 
+@pytest.mark.live
 def test_the_web_bounds_its_threads_and_the_worker_yields_its_priority():
     # A child process: a nice value cannot be lowered again, and torch's threads are process-wide.
     env = {"DJANGO_SETTINGS_MODULE": "alweb.settings.test", "WEB_TORCH_THREADS": "1", "WORKER_TORCH_THREADS": "2"}
