@@ -6,7 +6,6 @@ the same cores as they would in the demo.
 """
 
 import io
-import socket
 import statistics
 import subprocess
 import sys
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import requests
 from PIL import Image as PILImage
+
+from bench.web_server import free_port, server_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 # Between two predictions of the load: an annotator's tool asking about a few images a second.
@@ -27,9 +28,7 @@ class WebServer:
     """uvicorn serving the app on a free loopback port, with this process's environment."""
 
     def __init__(self, log: Path):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log, "w")  # noqa: SIM115 - open for the server's whole life, closed in stop()
         self.process = subprocess.Popen(
@@ -37,6 +36,7 @@ class WebServer:
             cwd=ROOT,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def wait_ready(self) -> None:
@@ -52,8 +52,7 @@ class WebServer:
         raise SystemExit("the web server did not answer in time")
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        server_stop(self.process)
         self._log.close()
 
 

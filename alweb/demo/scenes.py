@@ -1,14 +1,12 @@
 """The second demo project: 640x480 scenes with one to four people each, so a newcomer sees
 person boxes, several instances per image and the top-down crops at work."""
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from alweb.annotations.services import annotation_save
 from alweb.cycles.models import Cycle
-from alweb.cycles.services import cycle_start
-from alweb.demo.services import PRESET, PROJECT_NAME, SeedReport, demo_label, demo_upload
+from alweb.demo.services import PRESET, PROJECT_NAME, SeedReport, demo_first_cycle_ensure, demo_label, demo_upload
 from alweb.images.services import image_boxes_set
 from alweb.projects.models import Project
 from alweb.projects.services import membership_set, project_create
@@ -90,17 +88,8 @@ def demo_first_cycle_settled() -> bool:
     return Cycle.objects.filter(project=first, state__in=settled).exists()
 
 
-def demo_scenes_first_cycle_ensure(*, epochs: int = FIRST_CYCLE_EPOCHS, budget: int = FIRST_CYCLE_BUDGET):
+def demo_scenes_first_cycle_ensure():
     """Start the scenes project's first cycle unless it has one."""
-    project = Project.objects.filter(name=SCENES_PROJECT_NAME).order_by("id").first()
-    if project is None or Cycle.objects.filter(project=project).exists():
-        return None
-    return cycle_start(
-        project=project,
-        strategy="ll_plus_plus",
-        budget=budget,
-        epochs=epochs,
-        head_epochs=settings.CYCLE_DEFAULT_HEAD_EPOCHS,
-        audit_fraction=settings.CYCLE_DEFAULT_AUDIT_FRACTION,
-        model_name="hg-tiny",
+    return demo_first_cycle_ensure(
+        project_name=SCENES_PROJECT_NAME, epochs=FIRST_CYCLE_EPOCHS, budget=FIRST_CYCLE_BUDGET
     )

@@ -158,9 +158,11 @@ def synthetic_label_for(image, *, seed: int = 0) -> list[list] | None:
     return demo_label(points, visibility, width=image.width, height=image.height)
 
 
-def demo_first_cycle_ensure(*, epochs: int = FIRST_CYCLE_EPOCHS, budget: int = FIRST_CYCLE_BUDGET):
-    """Start the demo project's first cycle unless it has one, so that a ranked queue is soon ready."""
-    project = Project.objects.filter(name=PROJECT_NAME).order_by("id").first()
+def demo_first_cycle_ensure(
+    *, project_name: str = PROJECT_NAME, epochs: int = FIRST_CYCLE_EPOCHS, budget: int = FIRST_CYCLE_BUDGET
+):
+    """Start a demo project's first cycle unless it has one, so that a ranked queue is soon ready."""
+    project = Project.objects.filter(name=project_name).order_by("id").first()
     if project is None or Cycle.objects.filter(project=project).exists():
         return None
     return cycle_start(
