@@ -1,16 +1,17 @@
 """The annotation page: the editor's shell; the scripts take images and save labels through the REST API."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from alweb.annotations.template import skeleton_template
-from alweb.projects.models import Project
+from alweb.web.page_access import membership_or_404
 
 
 @login_required
 def annotate(request, project_id: int):
     """The editor for the project's queue; 404 for anyone who is not a member."""
-    project = get_object_or_404(Project, pk=project_id, memberships__user_id=request.user.pk)
+    membership = membership_or_404(request, project_id)
+    project = membership.project
     # Handed to the scripts through json_script, which escapes the names for a <script> block.
     skeleton = {
         "id": project.id,
@@ -20,4 +21,4 @@ def annotate(request, project_id: int):
         "flip_pairs": project.flip_pairs,
         "template": skeleton_template(project=project),
     }
-    return render(request, "web/annotate.html", {"project": project, "skeleton": skeleton})
+    return render(request, "web/annotate.html", {"project": project, "membership": membership, "skeleton": skeleton})

@@ -2,10 +2,9 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 
-from alweb.projects.models import Membership
+from alweb.web.page_access import admin_membership_or_404
 from ml.models.registry import PRESETS as MODEL_PRESETS
 from ml.strategies import DEFAULT_STRATEGY, STRATEGY_SPECS, StrategySpec
 
@@ -13,11 +12,7 @@ from ml.strategies import DEFAULT_STRATEGY, STRATEGY_SPECS, StrategySpec
 @login_required
 def dashboard(request, project_id: int):
     """Admins run the active-learning loop here; anyone else gets 404, so the project's existence stays hidden."""
-    membership = (
-        Membership.objects.select_related("project").filter(project_id=project_id, user_id=request.user.pk).first()
-    )
-    if membership is None or not membership.is_admin:
-        raise Http404("No such project.")
+    membership = admin_membership_or_404(request, project_id)
     project = membership.project
     config = {
         "project": {"id": project.id, "name": project.name},
@@ -33,7 +28,11 @@ def dashboard(request, project_id: int):
         "socket_path": f"/ws/projects/{project.id}/",
     }
     limits = {"max_epochs": settings.CYCLE_MAX_EPOCHS, "max_budget": settings.CYCLE_MAX_BUDGET}
-    return render(request, "web/dashboard.html", {"project": project, "config": config, "limits": limits})
+    return render(
+        request,
+        "web/dashboard.html",
+        {"project": project, "membership": membership, "config": config, "limits": limits},
+    )
 
 
 def _strategies_in_menu_order() -> list[StrategySpec]:
