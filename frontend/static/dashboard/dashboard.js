@@ -3,6 +3,7 @@
 // page re-reads the API, and while the socket is down it polls the running cycle, so what
 // it shows is never older than a few seconds.
 import { getJson } from "../shared/api.js";
+import { CocoImport } from "./coco_import.js";
 import { CycleForm } from "./cycle_form.js";
 import { CycleHistory } from "./history.js";
 import { LossAnalysis } from "./analysis.js";
@@ -87,6 +88,18 @@ new Uploader({
   summary: byId("upload-summary"),
   report: byId("upload-report"),
   onUploaded: () => overview.refresh().catch(report),
+});
+
+new CocoImport({
+  projectId,
+  form: byId("coco-import-form"),
+  annotations: byId("coco-annotations"),
+  images: byId("coco-images"),
+  progress: byId("coco-import-progress"),
+  message: byId("coco-import-message"),
+  report: byId("coco-import-report"),
+  skipped: byId("coco-import-skipped"),
+  onImported: () => overview.refresh().catch(report),
 });
 
 const refreshCycles = coalesced(async () => {
