@@ -113,3 +113,30 @@ class AnnotationHistoryApi(APIView):
             raise NotFound("This image has no label yet.")
         revisions = annotation.revisions.select_related("annotator").order_by("-version")
         return Response({"results": RevisionOutput(revisions, many=True).data})
+
+
+class AnnotationRestoreApi(APIView):
+    @extend_schema(
+        tags=["annotations"],
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="The ETag of the current label, as for a PUT.",
+            )
+        ],
+        responses={200: AnnotationOutput, 412: ErrorOutput, 428: ErrorOutput},
+        description=(
+            "Make an earlier version the current label (admins): a new version with that version's instances, "
+            "saved by you; the versions in between stay in the history. 404 if the label has no such version."
+        ),
+    )
+    def post(self, request, image_id: int, version: int):
+        image = image_for_member(user=request.user, image_id=image_id)
+        annotation = services.annotation_restore(
+            image=image, user=request.user, version=version, if_match=request.headers.get("If-Match")
+        )
+        return Response(AnnotationOutput(annotation).data, headers={"ETag": annotation.etag})

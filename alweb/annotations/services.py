@@ -5,9 +5,9 @@ from django.db import transaction
 from alweb.annotations.instances import instances_from_keypoints, validate_instances
 from alweb.annotations.models import Annotation, AnnotationRevision
 from alweb.cycles.dispatch import enqueue_label_outcome_record
-from alweb.errors import PreconditionFailed, PreconditionRequired
+from alweb.errors import NotFound, PreconditionFailed, PreconditionRequired
 from alweb.images.models import Image
-from alweb.projects.access import ensure_may_replace_label
+from alweb.projects.access import ensure_may_replace_label, project_for_admin
 from alweb.queue.services import entry_complete_for_image
 
 
@@ -58,3 +58,20 @@ def annotation_save(
     if entry is not None:
         enqueue_label_outcome_record(entry.id)
     return annotation, created
+
+
+@transaction.atomic
+def annotation_restore(*, image: Image, user, version: int, if_match: str | None) -> Annotation:
+    """Make an earlier version of the image's label the current one, as a new version (admins).
+
+    Nothing is lost: the versions in between stay in the history, and the new version records
+    who restored it. It is saved like any edit, so the queue's bookkeeping is the same.
+    """
+    project_for_admin(user=user, project_id=image.project_id)
+    revision = AnnotationRevision.objects.filter(annotation__image=image, version=version).first()
+    if revision is None:
+        raise NotFound("This label has no such version.")
+    if not if_match:
+        raise PreconditionRequired()
+    annotation, _ = annotation_save(image=image, user=user, instances=revision.instances, if_match=if_match)
+    return annotation

@@ -9,4 +9,9 @@ urlpatterns = [
         apis.AnnotationHistoryApi.as_view(),
         name="image-annotation-history",
     ),
+    path(
+        "images/<id:image_id>/annotation/history/<id:version>/restore/",
+        apis.AnnotationRestoreApi.as_view(),
+        name="image-annotation-restore",
+    ),
 ]

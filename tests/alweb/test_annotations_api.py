@@ -94,3 +94,34 @@ def test_non_finite_coordinates_are_rejected_by_the_service(annotator_user, imag
 
 def test_unlabelled_image_reads_404(annotator_client, image):
     assert annotator_client.get(f"/api/v1/images/{image.id}/annotation/").status_code == 404
+
+
+def test_an_admin_restores_an_old_version_as_a_new_one(annotator_client, admin_client, image):
+    url = f"/api/v1/images/{image.id}/annotation/"
+    first = annotator_client.put(url, {"keypoints": label(x=10)}, format="json")
+    second = annotator_client.put(url, {"keypoints": label(x=40)}, format="json", HTTP_IF_MATCH=first["ETag"])
+
+    restore = url + "history/1/restore/"
+    assert annotator_client.post(restore, HTTP_IF_MATCH=second["ETag"]).status_code == 403
+    assert admin_client.post(restore).status_code == 428
+    assert admin_client.post(restore, HTTP_IF_MATCH=first["ETag"]).status_code == 412
+    assert admin_client.post(url + "history/9/restore/", HTTP_IF_MATCH=second["ETag"]).status_code == 404
+
+    restored = admin_client.post(restore, HTTP_IF_MATCH=second["ETag"])
+    assert restored.status_code == 200, restored.content
+    assert restored.json()["version"] == 3 and restored["ETag"] != second["ETag"]
+    history = admin_client.get(url + "history/").json()["results"]
+    assert [(r["version"], r["annotator"], r["keypoints"][0][0]) for r in history] == [
+        (3, "ada", 10.0),
+        (2, "ann", 40.0),
+        (1, "ann", 10.0),
+    ]
+    assert history[0]["instances"] == history[2]["instances"]
+
+
+def test_outsiders_cannot_tell_whether_a_label_exists_to_restore(outsider_client, annotator_client, image):
+    url = f"/api/v1/images/{image.id}/annotation/"
+    first = annotator_client.put(url, {"keypoints": label()}, format="json")
+    refused = outsider_client.post(url + "history/1/restore/", HTTP_IF_MATCH=first["ETag"])
+    assert refused.status_code == 404
+    assert refused.json() == outsider_client.post("/api/v1/images/999999/annotation/history/1/restore/").json()
