@@ -26,7 +26,7 @@ test: $(TEST_STAMP)
 	fi
 
 test-fast: $(TEST_STAMP)
-	$(PY) -m pytest -m "not live and not browser" -q
+	$(PY) -m pytest -m "not live and not browser" -q -n 2
 
 lint: $(LINT_STAMP) $(NPM_STAMP)
 	$(VENV)/bin/ruff check .
