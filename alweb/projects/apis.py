@@ -1,6 +1,7 @@
 """Thin REST views for projects and their members."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+from django.conf import settings
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -9,8 +10,37 @@ from rest_framework.views import APIView
 from alweb.api_fields import FiniteFloatField, StrictCharField
 from alweb.projects import selectors, services
 from alweb.projects.access import ensure_may_create_project, project_for_admin, project_for_member
+from alweb.projects.cycle_defaults import cycle_defaults_of
 from alweb.projects.models import Membership
+from ml.models.registry import PRESETS as MODEL_PRESETS
 from ml.skeletons import PRESETS
+from ml.strategies import STRATEGY_SPECS
+
+
+class CycleDefaultsOutput(serializers.Serializer):
+    strategy = serializers.CharField()
+    model = serializers.CharField()
+    budget = serializers.IntegerField()
+    epochs = serializers.IntegerField()
+    head_epochs = serializers.IntegerField()
+    audit_fraction = FiniteFloatField()
+
+
+@extend_schema_serializer(component_name="CycleDefaultsUpdate")
+class CycleDefaultsInput(serializers.Serializer):
+    """The fields of a cycle start (POST /projects/{id}/cycles/), under the same limits; each one optional."""
+
+    strategy = serializers.ChoiceField(choices=sorted(STRATEGY_SPECS), required=False)
+    model = serializers.ChoiceField(choices=sorted(MODEL_PRESETS), required=False)
+    audit_fraction = FiniteFloatField(min_value=0.0, max_value=1.0, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read when the request is validated, as the cycles endpoint does, so both apply the deployment's limits.
+        max_epochs, max_budget = settings.CYCLE_MAX_EPOCHS, settings.CYCLE_MAX_BUDGET
+        self.fields["budget"] = serializers.IntegerField(min_value=1, max_value=max_budget, required=False)
+        self.fields["epochs"] = serializers.IntegerField(min_value=1, max_value=max_epochs, required=False)
+        self.fields["head_epochs"] = serializers.IntegerField(min_value=0, max_value=max_epochs, required=False)
 
 
 class ProjectOutput(serializers.Serializer):
@@ -22,6 +52,13 @@ class ProjectOutput(serializers.Serializer):
     preset = serializers.CharField()
     flag_percentile = FiniteFloatField()
     created_at = serializers.DateTimeField()
+    cycle_defaults = serializers.SerializerMethodField(
+        help_text="What the dashboard's cycle form starts from; the deployment's defaults where the admins set none."
+    )
+
+    @extend_schema_field(CycleDefaultsOutput)
+    def get_cycle_defaults(self, project):
+        return CycleDefaultsOutput(cycle_defaults_of(project)).data
 
 
 def _index_pairs(**kwargs):
@@ -71,6 +108,7 @@ class ProjectDetailApi(APIView):
         edges = _index_pairs(required=False)
         flip_pairs = _index_pairs(required=False)
         flag_percentile = FiniteFloatField(min_value=0, max_value=100, required=False)
+        cycle_defaults = CycleDefaultsInput(required=False)
 
     @extend_schema(tags=["projects"], responses=ProjectOutput)
     def get(self, request, project_id: int):

@@ -15,6 +15,9 @@ class Project(models.Model):
     preset = models.CharField(max_length=20, blank=True)
     # Percentile of the pool's predicted losses above which /predict/ flags an image.
     flag_percentile = models.FloatField(default=90.0)
+    # The admins' defaults for the dashboard's "Start a cycle" form (strategy, model, budget, epochs,
+    # head_epochs, audit_fraction); a field not set here takes the deployment's default.
+    cycle_defaults = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

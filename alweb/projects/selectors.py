@@ -11,3 +11,8 @@ def projects_for_user(*, user) -> QuerySet[Project]:
 
 def memberships_of(*, project: Project) -> QuerySet[Membership]:
     return project.memberships.select_related("user").order_by("user__username")
+
+
+def project_has_labels(*, project: Project) -> bool:
+    """Whether any image of the project has a label: from then on its keypoints' names, order and count are fixed."""
+    return project.images.filter(annotation__isnull=False).exists()

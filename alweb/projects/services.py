@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from alweb.errors import Conflict, InvalidInput
+from alweb.projects import selectors
 from alweb.projects.models import Membership, Project
 from alweb.projects.skeleton_validation import validate_skeleton
 from alweb.realtime.events import publish_membership_revoked
@@ -35,7 +36,7 @@ def project_create(
 
 @transaction.atomic
 def project_update(*, project: Project, data: dict) -> Project:
-    """Rename the project or edit its skeleton; the keypoints (names, order, count) are fixed once labels exist.
+    """Rename the project, set its cycle defaults or edit its skeleton; the keypoints (names, order, count) are fixed once labels exist.
 
     A label is a list of points in the keypoints' order: renaming, reordering or adding a keypoint
     would silently change what every stored label means.
@@ -45,12 +46,15 @@ def project_update(*, project: Project, data: dict) -> Project:
     edges = data.get("edges", project.edges)
     flip_pairs = data.get("flip_pairs", project.flip_pairs)
     validate_skeleton(keypoints=keypoints, edges=edges, flip_pairs=flip_pairs)
-    if list(keypoints) != list(project.keypoints) and project.images.filter(annotation__isnull=False).exists():
+    if list(keypoints) != list(project.keypoints) and selectors.project_has_labels(project=project):
         raise Conflict("The keypoints cannot be renamed, reordered, added or removed once images are labelled.")
     project.name = data.get("name", project.name)
     project.flag_percentile = data.get("flag_percentile", project.flag_percentile)
+    # Fields left out keep their stored value, as the other fields of a PATCH do.
+    project.cycle_defaults = {**project.cycle_defaults, **data.get("cycle_defaults", {})}
     project.keypoints, project.edges, project.flip_pairs = keypoints, edges, flip_pairs
-    project.save(update_fields=["name", "flag_percentile", "keypoints", "edges", "flip_pairs", "updated_at"])
+    fields = ["name", "flag_percentile", "cycle_defaults", "keypoints", "edges", "flip_pairs", "updated_at"]
+    project.save(update_fields=fields)
     return project
 
 

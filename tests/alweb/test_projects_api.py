@@ -95,3 +95,89 @@ def test_schema_and_docs_are_served(admin_client):
     assert schema.status_code == 200
     assert b"/api/v1/projects/" in schema.content
     assert admin_client.get("/api/v1/docs/").status_code == 200
+
+
+def test_cycle_defaults_are_the_deployments_until_set_then_persist_and_merge(admin_client, annotator_client, project):
+    url = f"/api/v1/projects/{project.id}/"
+    assert admin_client.get(url).json()["cycle_defaults"] == {
+        "strategy": "ll_plus_plus",
+        "model": "hg-tiny",
+        "budget": 100,
+        "epochs": 10,
+        "head_epochs": 3,
+        "audit_fraction": 0.1,
+    }
+    response = admin_client.patch(url, {"cycle_defaults": {"strategy": "random", "budget": 40}}, format="json")
+    assert response.status_code == 200, response.content
+    admin_client.patch(url, {"cycle_defaults": {"epochs": 25, "audit_fraction": 0}}, format="json")
+    stored = annotator_client.get(url).json()
+    assert stored["cycle_defaults"] == {
+        "strategy": "random",
+        "model": "hg-tiny",
+        "budget": 40,
+        "epochs": 25,
+        "head_epochs": 3,
+        "audit_fraction": 0.0,
+    }
+    assert stored["name"] == "Runners" and stored["flag_percentile"] == 90.0
+    assert annotator_client.patch(url, {"cycle_defaults": {"budget": 5}}, format="json").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "defaults",
+    [
+        {"budget": 0},
+        {"budget": 100_001},
+        {"epochs": 501},
+        {"head_epochs": -1},
+        {"audit_fraction": 1.5},
+        {"audit_fraction": "NaN"},
+        {"strategy": "psychic"},
+        {"model": "gpt"},
+        {"budget": "ten"},
+        [1, 2],
+    ],
+)
+def test_cycle_defaults_outside_the_cycle_limits_are_refused_and_change_nothing(admin_client, project, defaults):
+    url = f"/api/v1/projects/{project.id}/"
+    response = admin_client.patch(url, {"name": "Changed", "cycle_defaults": defaults}, format="json")
+    assert response.status_code == 400
+    assert "cycle_defaults" in response.json()
+    project.refresh_from_db()
+    assert project.cycle_defaults == {} and project.name == "Runners"
+
+
+@pytest.mark.parametrize("preset", ["lsp14", "mpii16", "coco17"])
+def test_every_preset_skeleton_passes_the_custom_skeleton_rules(admin_client, preset):
+    from ml.skeletons import PRESETS
+
+    skeleton = PRESETS[preset]
+    payload = {
+        "name": preset,
+        "keypoints": list(skeleton.keypoints),
+        "edges": [list(e) for e in skeleton.edges],
+        "flip_pairs": [list(p) for p in skeleton.flip_pairs],
+    }
+    assert admin_client.post("/api/v1/projects/", payload, format="json").status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("keypoints", "accepted"),
+    [
+        (["left_knee", "right_knee"], True),
+        (["l_knee", "r_knee"], True),
+        (["LKnee", "RKnee"], True),
+        (["left hip", "right hip"], True),
+        (["l-hip", "r-hip"], True),
+        (["left_knee", "right_hip"], False),
+        (["wrist", "thumb"], False),
+        (["left_knee", "left_knee2"], False),
+        (["knee_l", "knee_l_r"], False),
+    ],
+)
+def test_a_flip_pair_must_be_a_left_and_a_right_twin(admin_client, keypoints, accepted):
+    payload = {"name": "Pairs", "keypoints": keypoints, "flip_pairs": [[0, 1]]}
+    response = admin_client.post("/api/v1/projects/", payload, format="json")
+    assert response.status_code == (201 if accepted else 400), response.content
+    if not accepted:
+        assert "are not a left/right pair" in response.json()["flip_pairs"]
