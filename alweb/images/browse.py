@@ -22,13 +22,16 @@ from alweb.queue.models import EndedLease, QueueEntry
 
 SKIPPED = "skipped"
 STATES = (Image.State.UNLABELLED, Image.State.QUEUED, SKIPPED, Image.State.LABELLED)
-# Each sort's key: the value it orders by, then the image id, which makes every key unique.
+# Each sort's key: the value it orders by, then a tie-break that makes the key unique, each with
+# whether it runs against the sort's direction. Every key is an index's order, so that a page is
+# one walk of that index: the image id, the label's (updated_at, image) index, the scores'
+# (model version, predicted loss descending, score id) one and the open queue's (project, rank).
 # A sort lists only the images that have its value (see SORT_HELP).
 SORT_KEYS = {
-    "uploaded": "id",
-    "labelled_at": "annotation__updated_at",
-    "predicted_loss": "latest_score__predicted_loss",
-    "rank": "open_entry__rank",
+    "uploaded": (("id", False),),
+    "labelled_at": (("annotation__updated_at", False), ("annotation__image_id", False)),
+    "predicted_loss": (("latest_score__predicted_loss", False), ("latest_score__id", True)),
+    "rank": (("open_entry__rank", False),),
 }
 SORTS = tuple(f"{sign}{name}" for name in SORT_KEYS for sign in ("", "-"))
 STATE_HELP = (
@@ -65,17 +68,23 @@ def browse_page(
     name = sort.removeprefix("-")
     descending = sort.startswith("-")
     position, backwards = _decoded(cursor, sort) if cursor else (None, False)
-    key = (SORT_KEYS[name], "id") if name != "uploaded" else ("id",)
-    version_id = latest_scored_version_id(project=project)
-    images = _filtered(project=project, split=split, state=state, annotator=annotator, sort=name, version_id=version_id)
     walk_descending = descending != backwards
+    fields = SORT_KEYS[name]
+    # Named once: a later filter() on a reverse relation's path would join its table a second time.
+    key = [("sort_value", walk_descending != fields[0][1]), ("sort_tiebreak", walk_descending != fields[-1][1])]
+    key = key[: len(fields)]
+    version_id = latest_scored_version_id(project=project)
+    images = _filtered(
+        project=project, split=split, state=state, annotator=annotator, sort=name, version_id=version_id
+    ).annotate(sort_value=F(fields[0][0]), sort_tiebreak=F(fields[-1][0]))
     if position is not None:
-        images = images.filter(_beyond(key, position, walk_descending))
-    order = [F(field).desc() if walk_descending else F(field).asc() for field in key]
+        images = images.filter(_beyond(key, position))
+    order = [F(field).desc() if field_descending else F(field).asc() for field, field_descending in key]
     rows = list(
         images.order_by(*order).values(
             *ROW_FIELDS,
-            sort_value=F(key[0]),
+            "sort_value",
+            "sort_tiebreak",
             labelled_by=F("annotation__annotator__username"),
             labelled_at=F("annotation__updated_at"),
         )[: page_size + 1]
@@ -132,17 +141,26 @@ def _filtered(
     elif sort == "rank":
         images = images.annotate(
             open_entry=FilteredRelation("queue_entries", condition=Q(queue_entries__state=QueueEntry.State.OPEN))
-        ).filter(open_entry__rank__isnull=False)
+        ).filter(open_entry__project_id=project.id)
     return images
 
 
-def _beyond(key: tuple[str, ...], position: list, descending: bool) -> Q:
-    """The rows after `position` in the walk's order: (a, id) > (a0, id0), written so an index can seek to it."""
-    after = "lt" if descending else "gt"
-    if len(key) == 1:
-        return Q(**{f"{key[0]}__{after}": position[0]})
-    value, image_id = position
-    return Q(**{f"{key[0]}__{after}": value}) | Q(**{key[0]: value, f"id__{after}": image_id})
+def _beyond(key: list[tuple[str, bool]], position: list) -> Q:
+    """The rows after `position` in the walk's order, (a, b) > (a0, b0) with each field's direction.
+
+    Written as a <= a0 AND (a < a0 OR b > b0) (for a descending a), whose first term is a range
+    the index seeks to; an OR alone would be read from the index's start.
+    """
+    (field, descending), *rest = key
+    after, up_to = ("lt", "lte") if descending else ("gt", "gte")
+    if not rest:
+        return Q(**{f"{field}__{after}": position[0]})
+    ((tiebreak, tiebreak_descending),) = rest
+    tiebreak_after = "lt" if tiebreak_descending else "gt"
+    value, tiebreak_value = position
+    return Q(**{f"{field}__{up_to}": value}) & (
+        Q(**{f"{field}__{after}": value}) | Q(**{f"{tiebreak}__{tiebreak_after}": tiebreak_value})
+    )
 
 
 def _add_details(*, rows: list[dict], version_id: int | None) -> None:
@@ -151,11 +169,14 @@ def _add_details(*, rows: list[dict], version_id: int | None) -> None:
     losses = dict(
         Score.objects.filter(model_version_id=version_id, image_id__in=ids).values_list("image_id", "predicted_loss")
     )
-    open_entries = QueueEntry.objects.filter(image_id__in=ids, state=QueueEntry.State.OPEN)
-    ranks = dict(open_entries.values_list("image_id", "rank"))
-    skipped = set(
-        open_entries.filter(ended_leases__reason=EndedLease.Reason.SKIPPED).values_list("image_id", flat=True)
-    )
+    # order_by(): the queue's default order would join the project table for nothing.
+    open_entries = QueueEntry.objects.filter(image_id__in=ids, state=QueueEntry.State.OPEN).order_by()
+    entries = {
+        entry_id: (image_id, rank) for entry_id, image_id, rank in open_entries.values_list("id", "image_id", "rank")
+    }
+    ranks = dict(entries.values())
+    skips = EndedLease.objects.filter(entry_id__in=entries, reason=EndedLease.Reason.SKIPPED).order_by()
+    skipped = {entries[entry_id][0] for entry_id in skips.values_list("entry_id", flat=True)}
     for row in rows:
         row["predicted_loss"] = losses.get(row["id"])
         row["rank"] = ranks.get(row["id"])
@@ -166,13 +187,13 @@ def _add_details(*, rows: list[dict], version_id: int | None) -> None:
 def cursor_for(*, sort: str, row: dict, backwards: bool = False) -> str:
     """The cursor of the page that starts just after `row` (before it, backwards) in the listing sorted by `sort`.
 
-    `row` holds the image's id and, for every sort but upload order, its sort_value.
+    `row` holds the sort_value and sort_tiebreak that browse_page's rows carry.
     """
-    if sort.removeprefix("-") == "uploaded":
-        position = [row["id"]]
+    value = row["sort_value"]
+    if len(SORT_KEYS[sort.removeprefix("-")]) == 1:
+        position = [value]
     else:
-        value = row["sort_value"]
-        position = [value.isoformat() if isinstance(value, datetime) else value, row["id"]]
+        position = [value.isoformat() if isinstance(value, datetime) else value, row["sort_tiebreak"]]
     text = json.dumps({"s": sort, "p": position, "b": backwards}, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -199,18 +220,16 @@ def _decoded(cursor: str, sort: str) -> tuple[list, bool]:
 def _position_fits(position: list, sort: str) -> bool:
     """Whether a decoded position has the types of the sort's key, and numbers the database can compare."""
     name = sort.removeprefix("-")
-    *values, image_id = position
-    if not _is_id(image_id) or len(values) != (0 if name == "uploaded" else 1):
+    if len(position) != len(SORT_KEYS[name]) or not _is_id(position[-1]):
         return False
     if name == "labelled_at":
         try:
-            return datetime.fromisoformat(values[0]).tzinfo is not None
+            return datetime.fromisoformat(position[0]).tzinfo is not None
         except (TypeError, ValueError):
             return False
     if name == "predicted_loss":
-        return isinstance(values[0], float | int) and not isinstance(values[0], bool) and abs(values[0]) < 1e300
-    if name == "rank":
-        return _is_id(values[0])
+        loss = position[0]
+        return isinstance(loss, float | int) and not isinstance(loss, bool) and abs(loss) < 1e300
     return True
 
 
