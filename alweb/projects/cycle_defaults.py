@@ -42,3 +42,9 @@ def _still_offered(field: str, value) -> bool:
     if field in ("epochs", "head_epochs"):
         return value <= settings.CYCLE_MAX_EPOCHS
     return True
+
+
+def audit_percent(defaults: dict) -> int | float:
+    """The audit share as the forms show it: a percentage, whole when it is one (10, not 10.0)."""
+    percent = round(100 * defaults["audit_fraction"], 2)
+    return int(percent) if percent.is_integer() else percent

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from alweb.projects.cycle_defaults import audit_percent, cycle_defaults_of
 from alweb.web.page_access import admin_membership_or_404
 from ml.models.registry import PRESETS as MODEL_PRESETS
 from ml.strategies import DEFAULT_STRATEGY, STRATEGY_SPECS, StrategySpec
@@ -14,16 +15,20 @@ def dashboard(request, project_id: int):
     """Admins run the active-learning loop here; anyone else gets 404, so the project's existence stays hidden."""
     membership = admin_membership_or_404(request, project_id)
     project = membership.project
+    # The "Start a cycle" form starts from the project's defaults (its settings page sets them).
+    defaults = cycle_defaults_of(project)
     config = {
         "project": {"id": project.id, "name": project.name},
         "strategies": [
-            {"value": spec.name, "label": spec.label, "default": spec.name == DEFAULT_STRATEGY}
-            for spec in _strategies_in_menu_order()
+            {"value": spec.name, "label": spec.label, "default": spec.name == defaults["strategy"]}
+            for spec in strategies_in_menu_order()
         ],
-        "models": [{"value": name, "default": name == settings.DEFAULT_MODEL} for name in sorted(MODEL_PRESETS)],
+        "models": [{"value": name, "default": name == defaults["model"]} for name in sorted(MODEL_PRESETS)],
         "cycle_defaults": {
-            "head_epochs": settings.CYCLE_DEFAULT_HEAD_EPOCHS,
-            "audit_percent": round(100 * settings.CYCLE_DEFAULT_AUDIT_FRACTION),
+            "budget": defaults["budget"],
+            "epochs": defaults["epochs"],
+            "head_epochs": defaults["head_epochs"],
+            "audit_percent": audit_percent(defaults),
         },
         "socket_path": f"/ws/projects/{project.id}/",
     }
@@ -35,6 +40,6 @@ def dashboard(request, project_id: int):
     )
 
 
-def _strategies_in_menu_order() -> list[StrategySpec]:
-    # The default first: it is the one the paper recommends and most admins keep.
+def strategies_in_menu_order() -> list[StrategySpec]:
+    """The strategies as menus list them: the default first, as the paper recommends it and most admins keep it."""
     return sorted(STRATEGY_SPECS.values(), key=lambda spec: spec.name != DEFAULT_STRATEGY)
