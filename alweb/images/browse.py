@@ -235,3 +235,48 @@ def _position_fits(position: list, sort: str) -> bool:
 
 def _is_id(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+
+
+def browse_neighbours(
+    *,
+    project: Project,
+    image_id: int,
+    split: str | None = None,
+    state: str | None = None,
+    annotator: str | None = None,
+    sort: str = "uploaded",
+) -> tuple[int | None, int | None]:
+    """The ids of the images before and after this one in the listing these filters and sort give; None at an end.
+
+    (None, None) when the image is not in that listing at all.
+    """
+    name = sort.removeprefix("-")
+    fields = SORT_KEYS[name]
+    version_id = latest_scored_version_id(project=project)
+    images = _filtered(project=project, split=split, state=state, annotator=annotator, sort=name, version_id=version_id)
+    row = (
+        images.filter(pk=image_id)
+        .annotate(sort_value=F(fields[0][0]), sort_tiebreak=F(fields[-1][0]))
+        .values("sort_value", "sort_tiebreak")
+        .first()
+    )
+    if row is None:
+        return None, None
+    query = {"project": project, "split": split, "state": state, "annotator": annotator, "sort": sort, "page_size": 1}
+    before = browse_page(cursor=cursor_for(sort=sort, row=row, backwards=True), **query).rows
+    after = browse_page(cursor=cursor_for(sort=sort, row=row), **query).rows
+    return (before[0]["id"] if before else None), (after[0]["id"] if after else None)
+
+
+def image_prediction(*, image: Image) -> dict | None:
+    """What the model predicts for the image, as the editor pre-annotates it: {"keypoints": [[x, y, confidence]],
+    "instances": [...]} from its open queue entry, else from the newest scoring model; None if neither has one."""
+    entry = QueueEntry.objects.filter(image=image, state=QueueEntry.State.OPEN).order_by().first()
+    if entry is not None:
+        return {"keypoints": entry.keypoints, "instances": entry.instances}
+    version_id = latest_scored_version_id(project=image.project)
+    score = Score.objects.filter(model_version_id=version_id, image=image).first()
+    if score is None:
+        return None
+    keypoints = [[x, y, confidence] for (x, y), confidence in zip(score.keypoints, score.confidence)]
+    return {"keypoints": keypoints, "instances": score.instances}

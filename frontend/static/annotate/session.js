@@ -20,7 +20,7 @@ export class Session {
     this.editor = editor;
     this.view = view;
     this.panel = panel;
-    this.queue = new Queue(skeleton.id, { onLeaseLost: (message) => this.leaseLost(message) });
+    this.queue = this.makeQueue(skeleton.id);
     this.entry = null;
     this.etag = null; // the version of the stored label this edit replaces, once there is one
     this.touched = false;
@@ -29,6 +29,16 @@ export class Session {
     this.skipArmedUntil = 0;
     this.leftAsked = 0;
     this.boxMode = false;
+  }
+
+  /** Where the images come from: the project's queue (the single-image mode has none). */
+  makeQueue(projectId) {
+    return new Queue(projectId, { onLeaseLost: (message) => this.leaseLost(message) });
+  }
+
+  /** The people an image starts with when there is no draft: the model's. */
+  initialInstances(entry) {
+    return instancesFromEntry(entry, this.names.length);
   }
 
   async start() {
@@ -70,7 +80,7 @@ export class Session {
     if (draft) {
       this.editor.start(draft);
     } else {
-      const instances = instancesFromEntry(entry, this.names.length);
+      const instances = this.initialInstances(entry);
       this.editor.start({ instances, selected: firstPerson(instances) });
     }
     this.etag = (draft && saved.etag) ?? null;
@@ -82,7 +92,7 @@ export class Session {
     if (!picture) this.panel.showStageNote("This image could not be loaded. Skip it, or reload the page.");
     this.panel.showLabel(this.editor);
     if (draft) this.panel.say("Your unsaved work on this image was restored.");
-    if (prefetch && !this.queue.upcoming) this.queue.prefetch();
+    if (prefetch && this.queue && !this.queue.upcoming) this.queue.prefetch();
   }
 
   async refreshLeft() {
