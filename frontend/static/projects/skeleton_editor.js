@@ -3,12 +3,8 @@
 // points, not to positions, so a move keeps them and a removal shows which ones it broke.
 import { element } from "../dashboard/elements.js";
 import { createDrawing, drawSkeleton } from "./skeleton_drawing.js";
+import { findProblems, KINDS, linkText } from "./skeleton_problems.js";
 import { areMirrorNames, PAIR_RULE } from "./skeleton_rules.js";
-
-const KINDS = {
-  edges: { title: "Edges", noun: "edge", joiner: " – ", add: "Add edge" },
-  flip_pairs: { title: "Left/right pairs", noun: "pair", joiner: " ↔ ", add: "Add pair" },
-};
 
 export class SkeletonEditor {
   constructor(container, { maxKeypoints, readOnly = false, onChange = () => {} }) {
@@ -69,42 +65,13 @@ export class SkeletonEditor {
   }
 
   problems() {
-    const found = { keypoints: [], edges: [], flip_pairs: [], badPoints: new Set(), badLinks: new Set() };
-    const byName = new Map();
-    this.points.forEach((point, i) => {
-      if (!point.name.trim()) {
-        found.keypoints.push(`Keypoint ${i + 1} has no name.`);
-        found.badPoints.add(point.id);
-      } else if (byName.has(point.name.trim())) {
-        const first = byName.get(point.name.trim());
-        found.keypoints.push(
-          `“${point.name.trim()}” is the name of keypoints ${first.index + 1} and ${i + 1}: each name must be unique.`,
-        );
-        found.badPoints.add(point.id).add(first.id);
-      } else {
-        byName.set(point.name.trim(), { index: i, id: point.id });
-      }
+    return findProblems({
+      points: this.points,
+      links: this.links,
+      nameOf: (id) => this.nameOf(id),
+      maxKeypoints: this.maxKeypoints,
+      complete: this.complete,
     });
-    if (this.points.length > this.maxKeypoints) found.keypoints.push(`At most ${this.maxKeypoints} keypoints.`);
-    if (this.complete && !this.points.length) found.keypoints.push("A skeleton needs at least one keypoint.");
-    const alive = new Set(this.points.map((point) => point.id));
-    for (const [field, links] of Object.entries(this.links)) {
-      for (const link of links) {
-        const lost = [link.a, link.b].filter((id) => !alive.has(id));
-        if (lost.length) {
-          const names = lost.map((id) => `“${this.nameOf(id)}”`).join(" and ");
-          found[field].push(
-            `The ${KINDS[field].noun} ${this.linkText(field, link)} lost ${names}, which was removed: remove the ${KINDS[field].noun}.`,
-          );
-          found.badLinks.add(link);
-        } else if (field === "flip_pairs" && !areMirrorNames(this.nameOf(link.a), this.nameOf(link.b))) {
-          found[field].push(`${this.linkText(field, link)} is not a left/right pair: ${PAIR_RULE}.`);
-          found.badLinks.add(link);
-        }
-      }
-    }
-    found.ok = !found.keypoints.length && !found.edges.length && !found.flip_pairs.length;
-    return found;
   }
 
   nameOf(id) {
@@ -112,8 +79,8 @@ export class SkeletonEditor {
     return point ? point.name : this.removedNames.get(id);
   }
 
-  linkText(field, { a, b }) {
-    return `${this.nameOf(a)}${KINDS[field].joiner}${this.nameOf(b)}`;
+  linkText(field, link) {
+    return linkText(field, link, (id) => this.nameOf(id));
   }
 
   // ---- Building and drawing the DOM ----
