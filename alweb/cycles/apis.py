@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from alweb.api_fields import FiniteFloatField
 from alweb.cycles import selectors, services
 from alweb.cycles.models import ModelVersion
+from alweb.cycles.ranking import coreset_pool_check
 from alweb.cycles.serializers import CycleOutput, ModelVersionOutput
 from alweb.projects.access import cycle_for_member, model_version_for_admin, project_for_admin, project_for_member
 from ml.models.registry import PRESETS as MODEL_PRESETS
@@ -53,10 +54,14 @@ class CycleListCreateApi(APIView):
 
     @extend_schema(tags=["cycles"], request=InputSerializer, responses={201: CycleOutput})
     def post(self, request, project_id: int):
+        """Start a cycle; 409 while another runs, 400 for core-set over more than CYCLE_CORESET_MAX_POOL pool images."""
         project = project_for_admin(user=request.user, project_id=project_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if STRATEGY_SPECS[data["strategy"]].selector == "coreset":
+            # Refused before anything runs, rather than failing after the whole pool was trained on and scored.
+            coreset_pool_check(strategy=data["strategy"], pool_size=selectors.unlabelled_pool(project=project).count())
         cycle = services.cycle_start(
             project=project,
             strategy=data["strategy"],

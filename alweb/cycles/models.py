@@ -110,6 +110,11 @@ class Score(models.Model):
             models.Index(
                 models.F("model_version"), models.F("predicted_loss").desc(), models.F("id"), name="score_ranked"
             ),
+            # Selection reads every pool image's loss and entropy in image order: from this index
+            # alone (an index-only scan), not from rows that carry each image's keypoints.
+            models.Index(
+                fields=["model_version", "image"], include=["predicted_loss", "entropy"], name="score_pool_columns"
+            ),
         ]
 
     def __str__(self) -> str:

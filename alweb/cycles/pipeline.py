@@ -20,7 +20,7 @@ from alweb.cycles.ranking import selection_entries
 from alweb.cycles.scoring import chunk_score, scoring_chunks
 from alweb.cycles.shapes import CycleProgress
 from alweb.cycles.training import train_cycle_model
-from alweb.errors import DomainError
+from alweb.errors import DomainError, InvalidInput
 from alweb.queue.models import QueueEntry
 from alweb.queue.services import entry_outcome_save
 from ml.train import Progress
@@ -145,6 +145,8 @@ def failure_message(phase: str, error: Exception) -> str:
 
     An exception's text can hold paths, hosts and library internals; it goes to the worker's log.
     """
+    if isinstance(error, InvalidInput):
+        return f"{phase} failed: {error.first_message}"
     if isinstance(error, DomainError):
         return f"{phase} failed: {error.detail}"
     return f"{phase} failed on the worker; its log has the details."
@@ -161,7 +163,12 @@ def cycle_selection_finish(*, cycle_id: int) -> bool:
     """Rank the pool, fill the queue and make the model active, for a cycle in the selecting state."""
     cycle = Cycle.objects.select_related("project").get(pk=cycle_id)
     version = ModelVersion.objects.get(cycle=cycle)
-    entries = selection_entries(cycle=cycle, version=version)
+    try:
+        entries = selection_entries(cycle=cycle, version=version)
+    except DomainError as error:
+        # The pool outgrew what the strategy may select from (see ranking.coreset_pool_check).
+        services.cycle_fail(cycle_id=cycle_id, from_state=State.SELECTING, error=failure_message("Selecting", error))
+        return False
     return services.cycle_selection_complete(cycle_id=cycle_id, version=version, entries=entries)
 
 

@@ -330,6 +330,9 @@ CYCLE_MAX_ATTEMPTS = int(os.environ.get("CYCLE_MAX_ATTEMPTS", 3))
 # The most a cycle may ask for: epochs (each of `epochs` and `head_epochs`) and selection budget.
 CYCLE_MAX_EPOCHS = int(os.environ.get("CYCLE_MAX_EPOCHS", 500))
 CYCLE_MAX_BUDGET = int(os.environ.get("CYCLE_MAX_BUDGET", 100_000))
+# Core-set selection keeps every pool image's features in a worker's memory and passes over all of
+# them once per pick: a cycle with that strategy is refused over a larger unlabelled pool.
+CYCLE_CORESET_MAX_POOL = int(os.environ.get("CYCLE_CORESET_MAX_POOL", 100_000))
 # Defaults of a new cycle: the authors train the head alone for a while on the converged network,
 # and a tenth of the budget as a random audit sample gives each cycle an honest baseline.
 CYCLE_DEFAULT_HEAD_EPOCHS = int(os.environ.get("CYCLE_DEFAULT_HEAD_EPOCHS", 3))

@@ -21,9 +21,9 @@ def test_audit_images_go_to_random_places_and_the_picks_keep_their_order():
 
 
 def test_the_standing_is_the_share_of_the_pool_predicted_at_least_as_wrong():
-    standing = _top_percent(np.array([3.0, 1.0, 2.0, 3.0]))
+    standing = _top_percent(np.array([3.0, 1.0, 2.0, 3.0]), np.arange(4))
     assert standing.tolist() == [50.0, 100.0, 75.0, 50.0]
-    assert _top_percent(np.array([])).size == 0
+    assert _top_percent(np.array([]), np.array([], dtype=np.int64)).size == 0
 
 
 def test_the_verdict_needs_an_interval_that_excludes_no_difference():
