@@ -84,21 +84,17 @@ class ScatterPointOutput(serializers.Serializer):
 
 
 class CycleScatterOutput(serializers.Serializer):
-    cycle = serializers.IntegerField(source="id")
+    cycle = serializers.IntegerField()
     index = serializers.IntegerField()
     strategy = serializers.CharField()
-    spearman = serializers.SerializerMethodField()
-    kendall = serializers.SerializerMethodField()
-    points = serializers.SerializerMethodField()
-
-    def get_spearman(self, cycle) -> float | None:
-        return cycle.metrics.get("spearman")
-
-    def get_kendall(self, cycle) -> float | None:
-        return cycle.metrics.get("kendall")
-
-    def get_points(self, cycle) -> list[dict]:
-        return ScatterPointOutput(selectors.cycle_outcomes(cycle=cycle), many=True).data
+    spearman = FiniteFloatField(allow_null=True)
+    kendall = FiniteFloatField(allow_null=True)
+    measured = serializers.IntegerField(help_text="Selected images labelled and measured so far.")
+    points = ScatterPointOutput(
+        many=True,
+        help_text=f"Every measured image, by rank; above {selectors.SCATTER_MAX_POINTS} a random sample of "
+        f"{selectors.SCATTER_MAX_POINTS} of them, the same on every request (spearman and kendall are over all).",
+    )
 
 
 class CycleScatterApi(APIView):
@@ -106,4 +102,14 @@ class CycleScatterApi(APIView):
     def get(self, request, cycle_id: int):
         """Predicted against realized loss of the cycle's selected images that were labelled."""
         cycle = cycle_for_member(user=request.user, cycle_id=cycle_id)
-        return Response(CycleScatterOutput(cycle).data)
+        points, measured = selectors.cycle_outcomes(cycle=cycle)
+        body = {
+            "cycle": cycle.id,
+            "index": cycle.index,
+            "strategy": cycle.strategy,
+            "spearman": cycle.metrics.get("spearman"),
+            "kendall": cycle.metrics.get("kendall"),
+            "measured": measured,
+            "points": points,
+        }
+        return Response(CycleScatterOutput(body).data)

@@ -20,4 +20,19 @@ def test_only_labelled_and_measured_selections_are_points(annotator_client, read
 
 def test_a_cycle_before_any_label_has_no_points(admin_client, ready_cycle):
     body = admin_client.get(f"/api/v1/cycles/{ready_cycle.id}/scatter/").json()
-    assert body["points"] == [] and body["spearman"] == 0.5
+    assert body["points"] == [] and body["spearman"] == 0.5 and body["measured"] == 0
+
+
+def test_above_the_bound_the_points_are_a_sample_the_same_on_every_request(
+    admin_client, ready_cycle, selection, monkeypatch
+):
+    from alweb.insights import selectors
+
+    monkeypatch.setattr(selectors, "SCATTER_MAX_POINTS", 2)
+    first = admin_client.get(f"/api/v1/cycles/{ready_cycle.id}/scatter/").json()
+    again = admin_client.get(f"/api/v1/cycles/{ready_cycle.id}/scatter/").json()
+
+    assert first["measured"] == 3
+    ranks = [point["rank"] for point in first["points"]]
+    assert len(ranks) == 2 and set(ranks) <= {1, 2, 3} and ranks == sorted(ranks)
+    assert again["points"] == first["points"]
