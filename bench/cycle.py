@@ -1,6 +1,7 @@
 """One active-learning cycle through real Celery workers: seconds per phase, scoring throughput.
 
     python -m bench.cycle [--pool 5000] [--train 300] [--val 100] [--epochs 3] [--database-url URL] [--storage s3]
+    python -m bench.cycle --pool 200 --train 40 --val 20 --epochs 1 --pool-rows 1000000 --database-url URL
 
 Runs on a private SQLite database (or the PostgreSQL database given, which it creates and
 drops) and a private embedded redis-server, seeds a synthetic project through the real
@@ -11,6 +12,10 @@ to it: what the queueing, chunking and database writes cost (target >= 0.8). Las
 times POST /predict/ through Django's request stack with the model loaded (target < 100 ms).
 With --predict-under-training it then starts a web server process and times /predict/ over
 HTTP idle and while two more cycles train, and the training throughput without and with it.
+
+With --pool-rows N it then adds N generated pool images with generated scores and times, at
+that full size, selection, the queue rebuild, the core-set refusal and the dashboard's reads
+(bench/pool_rows.py says which stages are sampled and how the rows are made).
 
 With --storage s3 every file lives in a bucket of an S3 API server on loopback (moto's, from
 the test extra) and the worker scores through it. The reference stays score_pool on local
@@ -89,6 +94,11 @@ def start_worker(log: Path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    os.killpg(worker.pid, signal.SIGTERM)
+    worker.wait(timeout=60)
 
 
 def watch_cycle(cycle_id: int, timeout: float) -> dict[str, float]:
@@ -198,7 +208,16 @@ def main() -> None:
         action="store_true",
         help="then run two more cycles, the second with /predict/ requests to a web server process all along",
     )
+    parser.add_argument(
+        "--pool-rows",
+        type=int,
+        default=0,
+        help="then add N generated pool images with generated scores and time selection, queue and dashboard "
+        "at that size (PostgreSQL only)",
+    )
     args = parser.parse_args()
+    if args.pool_rows and not args.database_url:
+        parser.error("--pool-rows loads rows with PostgreSQL statements: give --database-url")
 
     scratch = Path(tempfile.mkdtemp(prefix="alweb-bench-cycle-"))
     configure(scratch, args.database_url)
@@ -256,10 +275,17 @@ def main() -> None:
         )
         if args.predict_under_training:
             predict_under_training(project, scratch, epochs=args.epochs, budget=args.budget, timeout=args.timeout)
+        if args.pool_rows:
+            # The rest is timed in this process and a child; an idle worker would only share the cores.
+            stop_worker(worker)
+            worker = None
+            from alweb.cycles.selectors import active_model_version
+            from bench import pool_rows
+
+            pool_rows.run(project=project, version=active_model_version(project=project), count=args.pool_rows)
     finally:
         if worker is not None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=60)
+            stop_worker(worker)
         broker.stop()
         if s3_server is not None:
             s3_server.stop()
