@@ -36,7 +36,9 @@ def images(request, project_id: int):
     """The grid of the project's images, filtered and sorted as the query string says; 404 for non-members."""
     membership = membership_or_404(request, project_id)
     project = membership.project
-    query = ImageBrowseApi.FilterSerializer(data={"page_size": PAGE_SIZE, **request.GET.dict()})
+    # The form sends its "Any" choices as empty values: on this page they mean no filter.
+    given = {name: value for name, value in request.GET.dict().items() if value}
+    query = ImageBrowseApi.FilterSerializer(data={"page_size": PAGE_SIZE, **given})
     page, errors = None, []
     if query.is_valid():
         try:
