@@ -50,3 +50,20 @@ def test_settings_page_shows_the_project_and_says_when_the_skeleton_is_fixed(cli
     page = client.get(f"/projects/{project.id}/settings/").content.decode()
     assert page_config(page, "settings-config")["skeleton_fixed"] is True
     assert 'id="skeleton-form"' not in page and "every stored label lists its points in this order" in page
+
+
+def test_the_dashboards_cycle_form_starts_from_the_projects_defaults(client, admin_user, project):
+    project.cycle_defaults = {
+        "strategy": "random",
+        "model": "hg-tiny",
+        "budget": 40,
+        "epochs": 7,
+        "audit_fraction": 0.25,
+    }
+    project.save(update_fields=["cycle_defaults"])
+    client.force_login(admin_user)
+    page = client.get(f"/projects/{project.id}/dashboard/").content.decode()
+    config = page_config(page, "dashboard-config")
+    assert [s["value"] for s in config["strategies"] if s["default"]] == ["random"]
+    assert config["cycle_defaults"] == {"budget": 40, "epochs": 7, "head_epochs": 3, "audit_percent": 25}
+    assert 'id="cycle-budget" name="budget"' in page and 'value="40"' in page
