@@ -49,6 +49,11 @@ def test_an_admin_creates_a_project_with_a_custom_skeleton_and_runs_it(live_url,
     page.get_by_label("Start from").select_option(label="An empty skeleton")
     for name in ("wrist", "left_thumb", "right_thumb", "tip"):
         add_keypoint(page, name)
+    # Choosing another start asks before it replaces the edits; declined, the edits stay.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_label("Start from").select_option("coco17")
+    expect(page.get_by_label("Start from")).to_have_value("")
+    expect(page.get_by_label("Name of keypoint 4")).to_have_value("tip")
 
     # A duplicate name is said next to the list as it is typed, and goes away once fixed.
     page.get_by_label("Name of keypoint 4").fill("wrist")

@@ -14,12 +14,24 @@ const startNote = document.getElementById("skeleton-start-note");
 const message = document.getElementById("project-form-message");
 const submit = form.querySelector("button[type=submit]");
 
+let edited = false;
+let shownStart = start.value;
 const editor = new SkeletonEditor(document.getElementById("skeleton-editor"), {
   maxKeypoints: config.max_keypoints,
-  onChange: () => showMessage(message, ""),
+  onChange: () => {
+    edited = true;
+    showMessage(message, "");
+  },
 });
 
 function loadStart() {
+  // Edits are work: choosing another start replaces them only when the admin says so.
+  if (edited && !window.confirm("Replace the skeleton you edited?")) {
+    start.value = shownStart;
+    return;
+  }
+  edited = false;
+  shownStart = start.value;
   const preset = config.presets[start.value];
   editor.load(preset || { keypoints: [], edges: [], flip_pairs: [] });
   startNote.textContent = preset
