@@ -184,11 +184,15 @@ def _letterbox_layout(width: int, height: int, size: int) -> tuple[int, int, int
     return new_w, new_h, (size - new_w) // 2, (size - new_h) // 2
 
 
-def to_input(image: np.ndarray) -> torch.Tensor:
-    """[H,W,3] uint8 -> standardised float32 tensor [3,H,W].
+def standardise(image: np.ndarray) -> np.ndarray:
+    """[H,W,3] uint8 -> standardised float32 [H,W,3], channels last as stored.
 
     Done in numpy: per-image torch ops are tiny, and their intra-op threads contend with the
-    training forward pass for the same cores.
+    forward pass for the same cores.
     """
-    pixels = (image.astype(np.float32) - MEAN) / STD
-    return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
+    return (image.astype(np.float32) - MEAN) / STD
+
+
+def to_input(image: np.ndarray) -> torch.Tensor:
+    """[H,W,3] uint8 -> standardised float32 tensor [3,H,W]."""
+    return torch.from_numpy(np.ascontiguousarray(standardise(image).transpose(2, 0, 1)))

@@ -15,9 +15,10 @@ import numpy as np
 import torch
 
 from ml.decode import decode_heatmaps, to_original
+from ml.inference import channels_last_batch, inference_model
 from ml.models import PoseModel, PoseOutput
 from ml.precision import autocast_for
-from ml.preprocess import ImageSource, load_image_for_scale, to_input
+from ml.preprocess import ImageSource, load_image_for_scale, standardise
 from ml.strategies import multipeak_entropy
 from ml.targets import DEFAULT_PEAK
 from ml.topdown import DEFAULT_PADDING, check_padding, checked_box, crop_instance, crop_scale, whole_image_box
@@ -77,8 +78,9 @@ def summarise_output(output: PoseOutput, transform: torch.Tensor, *, stride: flo
 
 
 class _Crops(NamedTuple):
-    """Crops of people, in order: inputs [M,3,S,S], transforms [M,2,3] float64 image -> crop, boxes [M,4]
-    float32, image_index [M] int64."""
+    """Crops of people, in order: inputs [M,S,S,3] standardised, channels last as decoded (the layout the
+    network's copy runs in), transforms [M,2,3] float64 image -> crop, boxes [M,4] float32, image_index [M]
+    int64."""
 
     inputs: torch.Tensor
     transforms: torch.Tensor
@@ -146,7 +148,8 @@ def _crop_image(index: int, source: ImageSource, boxes: np.ndarray | None, input
     boxes = np.array([whole_image_box(*image.size)]) if boxes is None else boxes
     crops = [crop_instance(image, box, input_size=input_size, padding=padding) for box in boxes]
     return _Crops(
-        torch.stack([to_input(pixels) for pixels, _ in crops]),
+        # Stacked in numpy: a torch op here would start an intra-op thread team beside the forward's.
+        torch.from_numpy(np.stack([standardise(pixels) for pixels, _ in crops])),
         torch.from_numpy(np.stack([transform for _, transform in crops])),
         torch.from_numpy(boxes.astype(np.float32)),
         torch.full((len(boxes),), index, dtype=torch.int64),
@@ -216,14 +219,14 @@ def score_pool(
     device = torch.device(device)
     input_size = input_size or model.config.input_size
     stride = input_size / (input_size // 4)
-    model.eval().to(device)
+    network = inference_model(model.eval().to(device))
     autocast = autocast_for(device)
     parts: dict[str, list[torch.Tensor]] = collections.defaultdict(list)
     batches = _batches(_pool_items(images, boxes), input_size=input_size, padding=padding, batch_size=batch_size)
     with torch.inference_mode():
         for crops, images_done in batches:
             with autocast:
-                output = model(crops.inputs.to(device, non_blocking=True))
+                output = network(channels_last_batch(crops.inputs).to(device, non_blocking=True))
             for name, value in summarise_output(output, crops.transforms, stride=stride).items():
                 parts[name].append(value)
             parts["image_index"].append(crops.image_index)
