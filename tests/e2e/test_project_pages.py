@@ -166,3 +166,35 @@ def test_annotators_and_outsiders_see_no_admin_pages(live_url, browser_page, pro
     log_in(outsider, live_url, "otto")
     for page_name in ("settings", "dashboard", "annotate"):
         assert outsider.goto(f"{live_url}/projects/{project.id}/{page_name}/").status == 404, page_name
+
+
+NAME_PAIRS = [
+    ("left_knee", "right_knee"),
+    ("l_knee", "r_knee"),
+    ("LKnee", "RKnee"),
+    ("left hip", "right hip"),
+    ("Left Hip", "right hip"),
+    ("l-hip", "r-hip"),
+    ("leftWrist", "rightWrist"),
+    ("left_knee", "right_hip"),
+    ("left_knee", "left_knee"),
+    ("wrist", "thumb"),
+    ("knee_l", "knee_l_r"),
+    ("LR", "RL"),
+]
+
+
+def test_the_page_applies_the_servers_left_right_rule(live_url, browser_page, admin_user):
+    from alweb.projects.skeleton_validation import are_mirror_names
+
+    page = browser_page()
+    log_in(page, live_url, "ada")
+    page.goto(f"{live_url}/projects/new/")
+    in_page = page.evaluate(
+        """async (pairs) => {
+            const rules = await import("/static/projects/skeleton_rules.js");
+            return pairs.map(([a, b]) => rules.areMirrorNames(a, b));
+        }""",
+        NAME_PAIRS,
+    )
+    assert in_page == [are_mirror_names(a, b) for a, b in NAME_PAIRS]
