@@ -9,7 +9,7 @@ for every sort, and the first page of each filter; and GET /api/v1/images/{id}/t
 first request (decode and store) and then cached ones. Prints median and p95 beside the target.
 
 Each database runs in a child process of its own (Django is set up once per process); the
-PostgreSQL bench database is dropped at the end.
+PostgreSQL bench database and the scratch folder are removed at the end.
 
     python -m bench.browse
     python -m bench.browse --databases sqlite --images 20000 --repeats 10
@@ -19,6 +19,7 @@ import argparse
 import io
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -87,11 +88,12 @@ def run_one(args) -> None:
         print(f"\n{args.only}: {args.images:,} images loaded in {time.perf_counter() - started:.0f} s")
         measure(project_id=project_id, token=token, annotator=annotator, repeats=args.repeats)
     finally:
-        if args.only == "postgres":
-            from django.db import connections
+        from django.db import connections
 
-            connections.close_all()
+        connections.close_all()
+        if args.only == "postgres":
             database_reset(create=False)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def database_reset(*, create: bool) -> None:
