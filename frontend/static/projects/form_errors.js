@@ -8,7 +8,18 @@ export function showFieldError(input, errorNode, text) {
 
 /** The server's words for one field of a 400 body ({"name": ["..."]}), or "". */
 export function serverFieldError(body, field) {
-  return body && body[field] ? [].concat(body[field]).join(" ") : "";
+  return body && body[field] ? errorText(body[field]) : "";
+}
+
+// DRF gives a string, a list of them, or for a list's items an object keyed by position ({"3": [...]}).
+function errorText(value) {
+  if (Array.isArray(value)) return value.map(errorText).join(" ");
+  if (value && typeof value === "object") {
+    return Object.entries(value)
+      .map(([key, inner]) => `${/^\d+$/.test(key) ? `Item ${Number(key) + 1}` : key}: ${errorText(inner)}`)
+      .join(" ");
+  }
+  return String(value);
 }
 
 /** A number input's value checked against its own min, max and step="1"; the error text, or "". */

@@ -2,6 +2,7 @@
 // pairs between them, and a drawing that follows every change. Edges and pairs hold on to their
 // points, not to positions, so a move keeps them and a removal shows which ones it broke.
 import { element } from "../dashboard/elements.js";
+import { serverFieldError } from "./form_errors.js";
 import { createDrawing, drawSkeleton } from "./skeleton_drawing.js";
 import { findProblems, KINDS, linkText } from "./skeleton_problems.js";
 import { areMirrorNames, PAIR_RULE } from "./skeleton_rules.js";
@@ -55,10 +56,8 @@ export class SkeletonEditor {
   showServerErrors(body) {
     let shown = false;
     for (const field of Object.keys(this.notes)) {
-      if (body && body[field]) {
-        this.notes[field] = [].concat(body[field]).join(" ");
-        shown = true;
-      }
+      this.notes[field] = serverFieldError(body, field);
+      shown ||= Boolean(this.notes[field]);
     }
     this.renderProblems();
     return shown;
