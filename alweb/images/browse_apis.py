@@ -86,8 +86,11 @@ class ImageThumbnailApi(APIView):
             QuerySerializer,
             OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="A past ETag."),
         ],
-        responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 304: None},
-        description="An upright JPEG preview of the image (members); 404 if its file is missing or damaged.",
+        responses={(200, "image/jpeg"): OpenApiTypes.BINARY},
+        description=(
+            "An upright JPEG preview of the image (members), 304 without a body when If-None-Match holds its ETag; "
+            "404 if the image's file is missing or damaged."
+        ),
     )
     def get(self, request, image_id: int):
         image = image_for_member(user=request.user, image_id=image_id)
