@@ -86,7 +86,10 @@ def test_an_admin_creates_a_project_with_a_custom_skeleton_and_runs_it(live_url,
     expect(drawing.locator("line.edge")).to_have_count(2)
     expect(drawing.locator("line.pair")).to_have_count(1)
     expect(drawing).to_have_attribute("aria-label", "Drawing of the skeleton: 3 keypoints, 2 edges, 1 left/right pair.")
-    page.get_by_role("button", name="Move right_thumb up").click()
+    # Keyboard: Space moves the point and the focus stays on its button for the next press.
+    page.get_by_role("button", name="Move right_thumb up").press("Space")
+    expect(page.get_by_role("button", name="Move right_thumb up")).to_be_focused()
+    expect(page.get_by_label("Name of keypoint 2")).to_have_value("right_thumb")
 
     page.get_by_role("button", name="Create project").click()
     page.wait_for_url(re.compile(r"/projects/\d+/settings/$"))
@@ -111,7 +114,7 @@ def test_an_admin_creates_a_project_with_a_custom_skeleton_and_runs_it(live_url,
     expect(page.locator("#defaults-message")).to_have_text("Saved.")
 
     page.get_by_label("Username (exact)").fill("ann")
-    page.get_by_role("button", name="Add member").click()
+    page.get_by_label("Username (exact)").press("Enter")
     expect(page.locator("#members-message")).to_have_text("ann was added as annotator.")
     expect(page.get_by_label("Role of ann")).to_have_value("annotator")
     # The only admin's controls are disabled, and the page says why.
