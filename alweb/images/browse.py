@@ -280,3 +280,9 @@ def image_prediction(*, image: Image) -> dict | None:
         return None
     keypoints = [[x, y, confidence] for (x, y), confidence in zip(score.keypoints, score.confidence)]
     return {"keypoints": keypoints, "instances": score.instances}
+
+
+def queue_place(*, image: Image) -> dict:
+    """Where the image stands in the open queue: its rank and top_percent, both None when it is not queued."""
+    entry = QueueEntry.objects.filter(image=image, state=QueueEntry.State.OPEN).order_by().values("rank", "top_percent")
+    return entry.first() or {"rank": None, "top_percent": None}

@@ -95,6 +95,7 @@ def image_review(request, project_id: int, image_id: int):
             "height": image.height,
             "split": image.split,
             "url": f"/api/v1/images/{image.id}/file",
+            **browse.queue_place(image=image),
         },
         "label": None if annotation is None else {"instances": annotation.instances, "version": annotation.version},
         "etag": None if annotation is None else annotation.etag,

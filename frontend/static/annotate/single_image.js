@@ -29,8 +29,16 @@ export class SingleImageSession extends Session {
   }
 
   async start() {
-    const { id, width, height, url } = this.image;
-    const entry = { image: id, width, height, image_url: url, rank: "—", top_percent: null, ...this.prediction };
+    const { id, width, height, url, rank, top_percent: topPercent } = this.image;
+    const entry = {
+      image: id,
+      width,
+      height,
+      image_url: url,
+      rank: rank ?? "not in the queue",
+      top_percent: topPercent,
+      ...this.prediction,
+    };
     this.panel.showStageNote("Loading the image…");
     try {
       await this.show(entry, { prefetch: false });

@@ -63,6 +63,7 @@ def test_the_image_page_hands_the_editor_its_label_refusal_and_neighbours(
     assert response.status_code == 200
     config = config_of(response.content.decode())
     assert config["label"]["version"] == 1 and config["etag"] == f'"{images[0].id}-1"'
+    assert config["image"]["rank"] is None and config["prediction"] is None
     # The admin's pool label: an annotator may look, and is told at once that a save would be refused.
     assert "admins" in config["refusal"] and not config["is_admin"]
     assert config["previous_url"] == f"/projects/{project.id}/images/{images[1].id}/?sort=-uploaded"
