@@ -10,6 +10,8 @@ from alweb.projects.skeleton_validation import validate_skeleton
 from alweb.realtime.events import publish_membership_revoked
 from ml.skeletons import PRESETS
 
+SKELETON_FIELDS = frozenset({"keypoints", "edges", "flip_pairs"})
+
 
 def _skeleton_from(*, preset: str | None, keypoints, edges, flip_pairs) -> dict:
     if preset:
@@ -36,7 +38,7 @@ def project_create(
 
 @transaction.atomic
 def project_update(*, project: Project, data: dict) -> Project:
-    """Rename the project, set its cycle defaults or edit its skeleton; the keypoints (names, order, count) are fixed once labels exist.
+    """Rename the project, set its cycle defaults or edit its skeleton; the keypoints are fixed once labels exist.
 
     A label is a list of points in the keypoints' order: renaming, reordering or adding a keypoint
     would silently change what every stored label means.
@@ -45,7 +47,9 @@ def project_update(*, project: Project, data: dict) -> Project:
     keypoints = data.get("keypoints", project.keypoints)
     edges = data.get("edges", project.edges)
     flip_pairs = data.get("flip_pairs", project.flip_pairs)
-    validate_skeleton(keypoints=keypoints, edges=edges, flip_pairs=flip_pairs)
+    # Checked when the skeleton is edited: a project stored under older, looser rules can still be renamed.
+    if SKELETON_FIELDS & data.keys():
+        validate_skeleton(keypoints=keypoints, edges=edges, flip_pairs=flip_pairs)
     if list(keypoints) != list(project.keypoints) and selectors.project_has_labels(project=project):
         raise Conflict("The keypoints cannot be renamed, reordered, added or removed once images are labelled.")
     project.name = data.get("name", project.name)

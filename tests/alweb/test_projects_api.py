@@ -181,3 +181,14 @@ def test_a_flip_pair_must_be_a_left_and_a_right_twin(admin_client, keypoints, ac
     assert response.status_code == (201 if accepted else 400), response.content
     if not accepted:
         assert "are not a left/right pair" in response.json()["flip_pairs"]
+
+
+def test_a_project_stored_under_the_older_pair_rule_can_still_be_renamed(admin_client, admin_user):
+    from alweb.projects.models import Membership, Project
+
+    older = Project.objects.create(name="Old", keypoints=["a", "b"], flip_pairs=[[0, 1]], created_by=admin_user)
+    Membership.objects.create(project=older, user=admin_user, role="admin")
+    url = f"/api/v1/projects/{older.id}/"
+    assert admin_client.patch(url, {"name": "Older", "cycle_defaults": {"budget": 5}}, format="json").status_code == 200
+    edited = admin_client.patch(url, {"edges": [[0, 1]]}, format="json")
+    assert edited.status_code == 400 and "are not a left/right pair" in edited.json()["flip_pairs"]

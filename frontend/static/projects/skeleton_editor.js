@@ -4,7 +4,7 @@
 import { element } from "../dashboard/elements.js";
 import { serverFieldError } from "./form_errors.js";
 import { createDrawing, drawSkeleton } from "./skeleton_drawing.js";
-import { findProblems, KINDS, linkText } from "./skeleton_problems.js";
+import { findProblems, KINDS, linkText, noProblems } from "./skeleton_problems.js";
 import { areMirrorNames, PAIR_RULE } from "./skeleton_rules.js";
 
 export class SkeletonEditor {
@@ -198,7 +198,8 @@ export class SkeletonEditor {
   }
 
   renderLinks() {
-    const problems = this.problems();
+    // A read-only skeleton is the one the labels were made with: nothing on the page could fix it.
+    const problems = this.readOnly ? noProblems() : this.problems();
     for (const field of Object.keys(KINDS)) {
       const items = this.links[field].map((link) => {
         const broken = problems.badLinks.has(link);

@@ -17,7 +17,7 @@ export function linkText(field, { a, b }, nameOf) {
  * The messages by field, the ids of the keypoints and the links at fault, and ok.
  */
 export function findProblems({ points, links, nameOf, maxKeypoints, complete }) {
-  const found = { keypoints: [], edges: [], flip_pairs: [], badPoints: new Set(), badLinks: new Set() };
+  const found = noProblems();
   const byName = new Map();
   points.forEach((point, i) => {
     if (!point.name.trim()) {
@@ -53,4 +53,8 @@ export function findProblems({ points, links, nameOf, maxKeypoints, complete }) 
   }
   found.ok = !found.keypoints.length && !found.edges.length && !found.flip_pairs.length;
   return found;
+}
+
+export function noProblems() {
+  return { keypoints: [], edges: [], flip_pairs: [], badPoints: new Set(), badLinks: new Set(), ok: true };
 }
