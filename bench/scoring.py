@@ -1,9 +1,11 @@
-"""Scoring cost: FLOPs, forward throughput, score_pool from files, top-down crops of several people per
-image, loss-head overhead, MC-dropout.
+"""Scoring cost: FLOPs, the forward's share of what the machine's convolutions reach, score_pool from
+files, top-down crops of several people per image, loss-head overhead, MC-dropout.
 
-All timings are interleaved (one repetition of every measurement, then the next) and reported as
-medians, so a noisy shared machine slows them alike. An image is one network input: a whole image
-(letterboxed) or one person's crop.
+The roof is the best the machine does on dense work, timed in the same run: on a CPU a large 3x3
+convolution in the forward's memory format and precision, on a GPU a large matrix product in the
+forward's precision. All timings are interleaved (one repetition of every measurement, then the next)
+and reported as medians, so a noisy shared machine slows them alike. An image is one network input: a
+whole image (letterboxed) or one person's crop.
 
     python -m bench.scoring                                   # hg-tiny on CPU
     python -m bench.scoring --model hg-paper --device cuda --bf16
@@ -18,13 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
+from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ml.inference import channels_last_batch, inference_model
 from ml.models import PRESETS, create_model
 from ml.precision import autocast_for
-from ml.preprocess import to_input
+from ml.preprocess import standardise
 from ml.score import score_pool
 from ml.synthetic import SyntheticScenes, generate, generate_scenes
 from ml.topdown import crop_instance
@@ -61,11 +66,56 @@ def write_scenes(directory: Path, scenes: SyntheticScenes) -> list[Path]:
     return paths
 
 
+def input_batch(pixels) -> torch.Tensor:
+    """Images [S,S,3] uint8 as score_pool feeds them to the network: [B,3,S,S] standardised, channels-last."""
+    return channels_last_batch(torch.from_numpy(np.stack([standardise(image) for image in pixels])))
+
+
 def crop_batch(scenes: SyntheticScenes, batch_size: int, input_size: int) -> torch.Tensor:
     """The scenes' first batch_size people as score_pool crops them (repeated if fewer): [B,3,S,S]."""
     people = ((image, box) for image, boxes in zip(scenes.images, scenes.boxes) for box in boxes)
     chosen = itertools.islice(itertools.cycle(list(people)), batch_size)
-    return torch.stack([to_input(crop_instance(image, box, input_size=input_size)[0]) for image, box in chosen])
+    return input_batch(crop_instance(image, box, input_size=input_size)[0] for image, box in chosen)
+
+
+class Roof:
+    """The machine's best dense work, to compare the forward with: call it to run once; .flops per run.
+
+    CPU: a 3x3 convolution, 256 -> 256 channels on 64x64 maps, channels-last, in `autocast`, its batch
+    sized to run about a second. CUDA: 8192x8192 matrix products in bfloat16 (bf16) or float32, ten a run.
+    """
+
+    def __init__(self, device: torch.device, autocast, bf16: bool):
+        self.device, self.autocast = device, autocast
+        if device.type == "cuda":
+            n, self.repeats = 8192, 10
+            dtype = torch.bfloat16 if bf16 else torch.float32
+            self.a, self.b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+            self.flops = 2 * n**3 * self.repeats
+            self.description = f"{self.repeats} {n}x{n} matrix products, {dtype}"
+            return
+        self.conv = nn.Conv2d(256, 256, 3, padding=1, bias=False).eval().to(device, memory_format=torch.channels_last)
+        self.maps = self._maps(1)
+        self()  # warm-up, then size the batch to about a second
+        batch = max(1, min(64, round(1.0 / timed(self, device))))
+        self.maps = self._maps(batch)
+        self.flops = 2 * 256 * 256 * 9 * 64 * 64 * batch
+        self.description = f"3x3 conv 256->256 on 64x64, batch {batch}, channels-last, {'bf16' if bf16 else 'float32'}"
+
+    def _maps(self, batch: int) -> torch.Tensor:
+        return torch.randn(batch, 256, 64, 64, device=self.device).contiguous(memory_format=torch.channels_last)
+
+    def __call__(self) -> None:
+        with torch.inference_mode(), self.autocast:
+            if self.device.type == "cuda":
+                for _ in range(self.repeats):
+                    torch.mm(self.a, self.b)
+            else:
+                self.conv(self.maps)
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "FAIL"
 
 
 def main() -> None:
@@ -83,10 +133,14 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error(f"--device {args.device}: this machine has no CUDA device PyTorch can use")
     # A batch larger than a repetition's images would time images that score_pool never sees together.
     batch_size = min(args.batch_size, args.images)
     torch.manual_seed(0)
     model = create_model(args.model).eval().to(device)
+    # What score_pool runs: the same weights, BatchNorm folded, channels-last.
+    network = inference_model(model)
     # Same weights with dropout before the heatmap layers, the only change MC-dropout needs.
     mc_model = create_model(args.model, dropout=0.1).to(device)
     mc_model.load_state_dict(model.state_dict())
@@ -99,7 +153,8 @@ def main() -> None:
     scenes = generate_scenes(max(1, round(args.images / 2.5)), seed=0)  # 2.5 people a scene on average
     # The forward-only baselines run on the pictures score_pool reads (the first batch of them), so that
     # both sides of each ratio compute on the same content.
-    x = torch.stack([to_input(image) for image in images[:batch_size]]).to(device)
+    x = input_batch(images[:batch_size]).to(device)
+    x_as_trained = x.contiguous()  # the layout training feeds the network
     x_crops = crop_batch(scenes, batch_size, size).to(device)
     # On a GPU, --bf16 times the forward in the precision score_pool always uses there; on a CPU,
     # where the library stays in float32, it shows what bf16 autocast would give.
@@ -109,36 +164,38 @@ def main() -> None:
         autocast = autocast_for(device)
     else:
         autocast = torch.autocast(device.type, dtype=torch.bfloat16)
+    roof = Roof(device, autocast, args.bf16)
 
+    # Counted on the network as trained: folding BatchNorm removes none of its convolutions' work.
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
-        model(x[:1])
+        model(x_as_trained[:1])
     flops = counter.get_total_flops()
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
-        model.backbone(x[:1])
+        model.backbone(x_as_trained[:1])
     head_flops = flops - counter.get_total_flops()
 
     # As many images as one score_pool repetition, so every timing spans seconds, not one batch.
     batches = max(1, args.images // batch_size)
 
-    def forward_with_head(inputs: torch.Tensor = x):
+    def forward_with_head(net: nn.Module = network, inputs: torch.Tensor = x):
         with torch.inference_mode(), autocast:
             for _ in range(batches):
-                model(inputs)
+                net(inputs)
 
     def forward_without_head():
         with torch.inference_mode(), autocast:
             for _ in range(batches):
-                _, features, _ = model.backbone(x)
+                _, features, _ = network.backbone(x)
                 features.mean(dim=(2, 3))
 
     with torch.inference_mode():
-        _, features, scales = model.backbone(x)
+        _, features, scales = network.backbone(x)
         pooled = features.mean(dim=(2, 3))
 
     def head_only():
         with torch.inference_mode(), autocast:
             for _ in range(batches):
-                model.head(pooled, scales)
+                network.head(pooled, scales)
 
     def mc_dropout():  # one batch: at T passes it costs about T forward batches
         with torch.inference_mode(), autocast:
@@ -150,8 +207,10 @@ def main() -> None:
         scene_files, boxes = write_scenes(Path(tmp), scenes), scenes.boxes
         crops = sum(len(b) for b in boxes)
         tasks = {
+            "roof": roof,
             "forward": forward_with_head,
-            "forward_crops": lambda: forward_with_head(x_crops),
+            "forward_as_trained": lambda: forward_with_head(model, x_as_trained),
+            "forward_crops": lambda: forward_with_head(network, x_crops),
             "forward_no_head": forward_without_head,
             "head_only": head_only,
             "mc_dropout": mc_dropout,
@@ -170,7 +229,9 @@ def main() -> None:
                 times[name].append(timed(task, device))
 
     median = {name: statistics.median(t) for name, t in times.items()}
+    roof_gflops = roof.flops / median["roof"] / 1e9
     forward_ips = batches * batch_size / median["forward"]
+    as_trained_ips = batches * batch_size / median["forward_as_trained"]
     forward_crops_per_s = batches * batch_size / median["forward_crops"]
     mc_ips = batch_size / median["mc_dropout"]
     print(
@@ -178,24 +239,44 @@ def main() -> None:
         f"input {size}x{size}, device {device}, bf16 {args.bf16}, batch {batch_size}, "
         f"torch threads {torch.get_num_threads()}, medians of {args.reps} interleaved repetitions"
     )
-    print(f"FLOPs per image (or crop):      {flops / 1e9:.3f} GFLOP (loss head {head_flops / 1e6:.3f} MFLOP)")
-    print(f"forward only (tensors, + head):  {forward_ips:8.1f} images/s")
+    print(
+        f"FLOPs per image (or crop):      {flops / 1e9:.3f} GFLOP (loss head {head_flops / 1e6:.3f} MFLOP; "
+        "torch.utils.flop_counter.FlopCounterMode: convolutions and matrix products at 2 FLOPs a multiply-add, "
+        "not BatchNorm, activations, pooling or sums)"
+    )
+    print(f"roof ({roof.description}): {roof_gflops:8.1f} GFLOP/s")
+    as_trained_share = as_trained_ips * flops / 1e9 / roof_gflops
+    print(
+        f"forward as trained (BatchNorm, contiguous):  {as_trained_ips:8.1f} images/s "
+        f"{as_trained_ips * flops / 1e9:6.1f} GFLOP/s = {as_trained_share:.2f} of the roof"
+    )
+    share = forward_ips * flops / 1e9 / roof_gflops
+    print(
+        f"forward for scoring (BatchNorm folded, channels-last, + head): {forward_ips:8.1f} images/s "
+        f"{forward_ips * flops / 1e9:6.1f} GFLOP/s = {share:.2f} of the roof "
+        f"(target: above the network as trained, {as_trained_share:.2f}) {verdict(share > as_trained_share)}"
+    )
     for fmt in ("png", "jpg"):
         ips = args.images / median[f"score_{fmt}"]
+        ratio = ips / forward_ips
         print(
-            f"score_pool from {fmt.upper()} files:    {ips:8.1f} images/s   ratio to forward {ips / forward_ips:.2f} "
-            f"(target >= 0.75)"
+            f"score_pool from {fmt.upper()} files:    {ips:8.1f} images/s   ratio to forward {ratio:.2f} "
+            f"(target >= 0.85) {verdict(ratio >= 0.85)}"
         )
     crops_per_s = crops / median["score_topdown"]
+    topdown_ratio = crops_per_s / forward_crops_per_s
     print(f"forward only (crops, + head):    {forward_crops_per_s:8.1f} crops/s")
     print(
-        f"score_pool top-down, JPEG:      {crops_per_s:8.1f} crops/s    ratio to forward "
-        f"{crops_per_s / forward_crops_per_s:.2f} (target >= 0.7; {crops} people in {len(scene_files)} 640x480 scenes)"
+        f"score_pool top-down, JPEG:      {crops_per_s:8.1f} crops/s    ratio to forward {topdown_ratio:.2f} "
+        f"(target >= 0.7; {crops} people in {len(scene_files)} 640x480 scenes) {verdict(topdown_ratio >= 0.7)}"
     )
     # The head alone against the network without it: a difference of two whole forwards would
     # drown a cost this small in the machine's noise (runs here vary by +-15%).
     overhead = median["head_only"] / median["forward_no_head"]
-    print(f"loss head overhead:             {100 * overhead:+.2f}% of plain inference (target <= 5%)")
+    print(
+        f"loss head overhead:             {100 * overhead:+.2f}% of plain inference (target <= 5%) "
+        f"{verdict(overhead <= 0.05)}"
+    )
     print(
         f"{args.mc_passes}-pass MC-dropout scoring:     {mc_ips:8.1f} images/s   "
         f"{forward_ips / mc_ips:.1f}x the cost of one pass with the loss head"

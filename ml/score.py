@@ -5,6 +5,7 @@ is one person covering the whole image, which is its letterbox, as before boxes 
 """
 
 import collections
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,8 +24,15 @@ from ml.strategies import multipeak_entropy
 from ml.targets import DEFAULT_PEAK
 from ml.topdown import DEFAULT_PADDING, check_padding, checked_box, crop_instance, crop_scale, whole_image_box
 
-# Pillow releases the GIL while decoding and resizing, so two threads overlap decode with the forward.
-DECODE_THREADS = 2
+# Pillow and numpy release the GIL while decoding, resizing and standardising, so decoding threads run
+# beside the forward. A CPU forward takes every core: two threads fill its serial gaps. A GPU forward leaves
+# the cores to decoding, which is then what limits the pace.
+CPU_DECODE_THREADS = 2
+
+
+def _decode_threads(device: torch.device) -> int:
+    """Threads decoding images for a forward on device."""
+    return CPU_DECODE_THREADS if device.type == "cpu" else len(os.sched_getaffinity(0))
 
 
 @dataclass
@@ -157,11 +165,16 @@ def _crop_image(index: int, source: ImageSource, boxes: np.ndarray | None, input
 
 
 def _batches(
-    items: Iterator[tuple[int, ImageSource, np.ndarray | None]], *, input_size: int, padding: float, batch_size: int
+    items: Iterator[tuple[int, ImageSource, np.ndarray | None]],
+    *,
+    input_size: int,
+    padding: float,
+    batch_size: int,
+    threads: int,
 ) -> Iterator[_Batch]:
     """Stream batches of batch_size crops in input order (a batch may hold people of several images, and an
-    image's people may span batches), decoding about two batches of crops ahead."""
-    with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
+    image's people may span batches), decoding about two batches of crops ahead on `threads` threads."""
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         pending: collections.deque = collections.deque()  # futures of _Crops, one per image
         ahead = 0  # crops submitted and not yet taken from their future
 
@@ -222,7 +235,13 @@ def score_pool(
     network = inference_model(model.eval().to(device))
     autocast = autocast_for(device)
     parts: dict[str, list[torch.Tensor]] = collections.defaultdict(list)
-    batches = _batches(_pool_items(images, boxes), input_size=input_size, padding=padding, batch_size=batch_size)
+    batches = _batches(
+        _pool_items(images, boxes),
+        input_size=input_size,
+        padding=padding,
+        batch_size=batch_size,
+        threads=_decode_threads(device),
+    )
     with torch.inference_mode():
         for crops, images_done in batches:
             with autocast:
