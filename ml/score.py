@@ -25,8 +25,8 @@ from ml.targets import DEFAULT_PEAK
 from ml.topdown import DEFAULT_PADDING, check_padding, checked_box, crop_instance, crop_scale, whole_image_box
 
 # Pillow and numpy release the GIL while decoding, resizing and standardising, so decoding threads run
-# beside the forward. A CPU forward takes every core: two threads fill its serial gaps. A GPU forward leaves
-# the cores to decoding, which is then what limits the pace.
+# beside the forward. A CPU forward takes every core itself, and on two cores one decoding thread measured
+# no better than two. A GPU forward leaves the cores to decoding, which then sets the pace: it gets them all.
 CPU_DECODE_THREADS = 2
 
 
