@@ -41,6 +41,8 @@ def test_the_grid_shows_the_view_its_query_asks_for(client, project, annotator_u
     assert page.count('class="thumb card"') == 3
     assert "&lt;script&gt;alert(1)&lt;/script&gt;.png" in page and "<script>alert" not in page
     assert 'aria-current="page">Images' in page
+    # Every member may export, so the grid offers the download an annotator cannot reach from the dashboard.
+    assert f'href="/api/v1/projects/{project.id}/export/?format=coco" download>Download COCO export' in page
 
     labelled = client.get(f"/projects/{project.id}/images/", {"state": "labelled"}).content.decode()
     assert labelled.count('class="thumb card"') == 1 and 'alt="a.png"' in labelled
