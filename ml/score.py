@@ -24,15 +24,15 @@ from ml.strategies import multipeak_entropy
 from ml.targets import DEFAULT_PEAK
 from ml.topdown import DEFAULT_PADDING, check_padding, checked_box, crop_instance, crop_scale, whole_image_box
 
-# Pillow and numpy release the GIL while decoding, resizing and standardising, so decoding threads run
-# beside the forward. A CPU forward takes every core itself, and on two cores one decoding thread measured
-# no better than two. A GPU forward leaves the cores to decoding, which then sets the pace: it gets them all.
-CPU_DECODE_THREADS = 2
 
+def _lookahead(device: torch.device, batch_size: int) -> int:
+    """Crops to decode beyond the batch being gathered, i.e. while the forward runs.
 
-def _decode_threads(device: torch.device) -> int:
-    """Threads decoding images for a forward on device."""
-    return CPU_DECODE_THREADS if device.type == "cpu" else len(os.sched_getaffinity(0))
+    Nothing on a CPU: its forward takes every core, and decoding beside it preempts the forward's threads,
+    which then wait for each other (measured here: score_pool at 0.55 of the forward with two batches
+    decoded ahead). A GPU computes on its own, so the cores decode the next batch meanwhile.
+    """
+    return 0 if device.type == "cpu" else batch_size
 
 
 @dataclass
@@ -170,25 +170,28 @@ def _batches(
     input_size: int,
     padding: float,
     batch_size: int,
-    threads: int,
+    lookahead: int,
 ) -> Iterator[_Batch]:
     """Stream batches of batch_size crops in input order (a batch may hold people of several images, and an
-    image's people may span batches), decoding about two batches of crops ahead on `threads` threads."""
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    image's people may span batches), decoding on every core the batch and `lookahead` crops beyond it."""
+    # Pillow and numpy release the GIL while decoding, resizing and standardising.
+    with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
         pending: collections.deque = collections.deque()  # futures of _Crops, one per image
         ahead = 0  # crops submitted and not yet taken from their future
 
         def submit() -> None:
             nonlocal ahead
-            while ahead < 2 * batch_size and (item := next(items, None)) is not None:
+            while ahead + held_count < batch_size + lookahead and (item := next(items, None)) is not None:
                 index, source, boxes = item
                 pending.append(pool.submit(_crop_image, index, source, boxes, input_size, padding))
                 ahead += 1 if boxes is None else len(boxes)
 
         held: collections.deque[_Crops] = collections.deque()  # one image's crops not yet batched, per entry
         held_count = images_done = 0
-        submit()
-        while pending or held:
+        while True:
+            submit()  # what this batch still lacks (and, beside a GPU, what follows it)
+            if not (pending or held):
+                return
             while held_count < batch_size and pending:
                 crops = pending.popleft().result()
                 ahead -= len(crops.boxes)
@@ -240,7 +243,7 @@ def score_pool(
         input_size=input_size,
         padding=padding,
         batch_size=batch_size,
-        threads=_decode_threads(device),
+        lookahead=_lookahead(device, batch_size),
     )
     with torch.inference_mode():
         for crops, images_done in batches:
