@@ -6,8 +6,9 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("annotations", "0001_initial"), ("images", "0001_initial")]
-AFTER = [("annotations", "0002_annotation_instances"), ("images", "0002_image_boxes")]
+# Projects go back to the schema of their time too, or the older models would miss a column.
+BEFORE = [("annotations", "0001_initial"), ("images", "0001_initial"), ("projects", "0001_initial")]
+AFTER = [("annotations", "0002_annotation_instances"), ("images", "0002_image_boxes"), ("projects", "0001_initial")]
 
 
 def migrate(targets):
