@@ -88,12 +88,13 @@ def summarise_output(output: PoseOutput, transform: torch.Tensor, *, stride: flo
 class _Crops(NamedTuple):
     """Crops of people, in order: inputs [M,S,S,3] standardised, channels last as decoded (the layout the
     network's copy runs in), transforms [M,2,3] float64 image -> crop, boxes [M,4] float32, image_index [M]
-    int64."""
+    int64. numpy arrays until batched, then tensors: gathering a batch in numpy keeps torch's intra-op
+    threads, which the forward's own wait on, out of it."""
 
-    inputs: torch.Tensor
-    transforms: torch.Tensor
-    boxes: torch.Tensor
-    image_index: torch.Tensor
+    inputs: np.ndarray | torch.Tensor
+    transforms: np.ndarray | torch.Tensor
+    boxes: np.ndarray | torch.Tensor
+    image_index: np.ndarray | torch.Tensor
 
     def split(self, n: int) -> tuple["_Crops", "_Crops"]:
         """The first n crops and the rest."""
@@ -156,11 +157,10 @@ def _crop_image(index: int, source: ImageSource, boxes: np.ndarray | None, input
     boxes = np.array([whole_image_box(*image.size)]) if boxes is None else boxes
     crops = [crop_instance(image, box, input_size=input_size, padding=padding) for box in boxes]
     return _Crops(
-        # Stacked in numpy: a torch op here would start an intra-op thread team beside the forward's.
-        torch.from_numpy(np.stack([standardise(pixels) for pixels, _ in crops])),
-        torch.from_numpy(np.stack([transform for _, transform in crops])),
-        torch.from_numpy(boxes.astype(np.float32)),
-        torch.full((len(boxes),), index, dtype=torch.int64),
+        np.stack([standardise(pixels) for pixels, _ in crops]),
+        np.stack([transform for _, transform in crops]),
+        boxes.astype(np.float32),
+        np.full(len(boxes), index, dtype=np.int64),
     )
 
 
@@ -209,7 +209,8 @@ def _batches(
                 parts.append(crops)
                 wanted -= len(crops.boxes)
                 held_count -= len(crops.boxes)
-            yield _Batch(_Crops(*(torch.cat(field) for field in zip(*parts, strict=True))), images_done)
+            batch = _Crops(*(torch.from_numpy(np.concatenate(field)) for field in zip(*parts, strict=True)))
+            yield _Batch(batch, images_done)
 
 
 def score_pool(
