@@ -1,20 +1,25 @@
 """Refuse a request body over its endpoint's limit before any of it is read into memory or parsed.
 
-An ASGI middleware in front of Django: Django's ASGI handler reads the whole body before it
-builds the request, so a limit checked in a view or a parser comes after the server has
-received it all. The limit is the matched view's `max_request_bytes` (an int, or a function
-returning one, so that it follows the settings), else API_MAX_BODY_BYTES. A declared
-Content-Length over the limit is answered at once; a body without one (chunked) is counted
-as it arrives, and the request is cut off as soon as it passes the limit.
+An ASGI middleware in front of Django. The limit is the matched view's `max_request_bytes`
+(an int, or a function returning one, so that it follows the settings), else
+API_MAX_BODY_BYTES. A declared Content-Length over the limit is answered at once. A body
+without one (chunked, or none at all) is spooled as it arrives, in memory and then in a
+temporary file, and the request is cut off as soon as it passes the limit; one within the
+limit goes on to Django with its length declared, since Django's synchronous handler reads
+a body by its Content-Length.
 """
 
 import json
+import tempfile
 
 from django.conf import settings
 from django.urls import Resolver404, resolve
 
 TOO_LARGE_STATUS = 413
 MULTIPART_OVERHEAD_BYTES = 1024 * 1024  # part headers and boundaries, generously
+# A chunked body this small stays in memory while it is spooled; a larger one goes to a file.
+SPOOL_IN_MEMORY_BYTES = 1024 * 1024
+REPLAY_CHUNK_BYTES = 64 * 1024
 
 
 def upload_body_bytes() -> int:
@@ -58,29 +63,47 @@ class BodyLimitMiddleware:
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             return await _send_too_large(send, limit)
-        received, cut_off, started = 0, False, False
+        if declared is not None:
+            return await self.app(scope, receive, send)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spooled:
+            size = await _spool(receive, spooled, limit)
+            if size is None:
+                return await _send_too_large(send, limit)
+            spooled.seek(0)
+            headers = [(name, value) for name, value in scope["headers"] if name != b"transfer-encoding"]
+            scope = {**scope, "headers": [*headers, (b"content-length", str(size).encode())]}
+            await self.app(scope, _replayed(spooled, receive), send)
 
-        async def counted_receive():
-            nonlocal received, cut_off
-            if cut_off:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    # Django's handler stops reading at a disconnect and answers nothing.
-                    cut_off = True
-                    return {"type": "http.disconnect"}
-            return message
 
-        async def watched_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+async def _spool(receive, spooled, limit: int) -> int | None:
+    """Write the body to `spooled`; its size, or None once it passes the limit or the client leaves."""
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        spooled.write(chunk)
+        if not message.get("more_body", False):
+            return size
 
-        await self.app(scope, counted_receive, watched_send)
-        if cut_off and not started:
-            await _send_too_large(send, limit)
+
+def _replayed(spooled, receive):
+    """A receive that hands out the spooled body, then whatever the client sends next (a disconnect)."""
+    done = False
+
+    async def replay():
+        nonlocal done
+        if done:
+            return await receive()
+        chunk = spooled.read(REPLAY_CHUNK_BYTES)
+        done = len(chunk) < REPLAY_CHUNK_BYTES
+        return {"type": "http.request", "body": chunk, "more_body": not done}
+
+    return replay
 
 
 def _content_length(scope) -> int | None:

@@ -1,8 +1,5 @@
 """Thin REST views to export a project as COCO keypoints and to import one."""
 
-from collections.abc import AsyncIterator, Iterator
-
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils.text import slugify
@@ -60,23 +57,11 @@ class ExportApi(APIView):
         serializer.is_valid(raise_exception=True)
         filename = f"{slugify(project.name) or 'project'}-{project.id}-coco.json"
         return StreamingHttpResponse(
-            _async_chunks(selectors.coco_export_chunks(project=project)),
+            # Each chunk is read from the database and sent before the next is made.
+            selectors.coco_export_chunks(project=project),
             content_type="application/json",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-
-
-async def _async_chunks(chunks: Iterator[str]) -> AsyncIterator[str]:
-    """Serve a synchronous export under ASGI one chunk at a time.
-
-    Django's ASGI handler reads a synchronous iterator to the end before it sends anything, so
-    the whole document would sit in memory; here each chunk is read from the database in the
-    request's thread and sent before the next is made.
-    """
-    next_chunk = sync_to_async(next, thread_sensitive=True)
-    done = object()
-    while (chunk := await next_chunk(chunks, done)) is not done:
-        yield chunk
 
 
 @extend_schema_field(OpenApiTypes.BINARY)

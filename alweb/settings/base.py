@@ -99,6 +99,9 @@ CONTENT_SECURITY_POLICY_DOCS = os.environ.get(
 
 ROOT_URLCONF = "alweb.urls"
 ASGI_APPLICATION = "alweb.asgi.application"
+# Threads per web-server process that run HTTP requests (alweb/asgi.py): at most this many
+# requests are worked on at once in a process; the rest wait their turn.
+WEB_REQUEST_THREADS = int(os.environ.get("WEB_REQUEST_THREADS", "16"))
 
 TEMPLATES = [
     {
@@ -130,9 +133,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 elif os.environ.get("DATABASE_POOL_SIZE"):
-    # Under ASGI each request runs in a thread of its own, so a persistent connection is
-    # never reused and every request connects anew; a web server on PostgreSQL sets
-    # DATABASE_POOL_SIZE to lend requests warm connections from a pool instead.
+    # Each of a web server's request threads keeps a connection of its own (WEB_REQUEST_THREADS
+    # per process); a pool lends fewer connections among them, for a database that allows few.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": int(os.environ["DATABASE_POOL_SIZE"])}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

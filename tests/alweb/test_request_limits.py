@@ -74,6 +74,16 @@ def test_a_chunked_body_is_cut_off_as_it_passes_the_limit():
     assert json.loads(answer["body"])["code"] == "request_too_large"
 
 
+def test_a_chunked_body_within_the_limit_reaches_the_view_whole(transactional_db, make_user):
+    make_user("ada")
+    document = json.dumps({"username": "ada", "password": "pw-for-tests"}).encode()
+    answer = asgi_request(
+        "/api/v1/auth/token/", chunks=[document[:7], document[7:30], document[30:]], content_length=None
+    )
+    assert answer["status"] == 200, answer["body"]
+    assert len(json.loads(answer["body"])["token"]) == 40
+
+
 def test_unknown_paths_have_the_default_limit_too():
     answer = asgi_request("/api/v1/nowhere/", chunks=[b""], content_length=MiB + 1)
     assert answer["status"] == 413

@@ -49,15 +49,9 @@ def stored_image():
 
 
 def streamed_chunks(response) -> list[bytes]:
-    """The chunks of a streamed response, read asynchronously as the ASGI server reads them."""
-    from asgiref.sync import async_to_sync
-
-    assert response.is_async, "the export must stream under ASGI, not be read whole first"
-
-    async def read() -> list[bytes]:
-        return [chunk async for chunk in response.streaming_content]
-
-    return async_to_sync(read)()
+    """The chunks of a streamed response, read one at a time as the server sends them."""
+    assert response.streaming and not response.is_async, "the export must stream from the request's thread"
+    return list(response.streaming_content)
 
 
 def exported(response) -> dict:
