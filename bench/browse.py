@@ -6,7 +6,8 @@ fills the queue with 2,000 of them and records skips on a tenth of those. Then i
 requests through Django (middleware, token authentication, the view, the database; no
 network) to GET /api/v1/projects/{id}/images/browse/: the first page and a page 90 % deep
 for every sort, and the first page of each filter; and GET /api/v1/images/{id}/thumbnail, the
-first request (decode and store) and then cached ones. Prints median and p95 beside the target.
+first request (decode and store) and then cached ones; and the grid page itself (HTML, as a
+browser asks for it) for three views. Prints median and p95 beside the target.
 
 Each database runs in a child process of its own (Django is set up once per process); the
 PostgreSQL bench database and the scratch folder are removed at the end.
@@ -281,6 +282,7 @@ def measure(*, project_id: int, token: str, annotator: str, repeats: int) -> Non
 
         get()  # the first request of a query warms the database's cache
         print(summary(label, timed(get, repeats)))
+    measure_grid_page(project_id=project_id, annotator=annotator, repeats=repeats)
     ids = list(Image.objects.filter(project_id=project_id).order_by("id").values_list("id", flat=True)[:repeats])
     first, cached = [], []
     for image_id in ids:
@@ -295,6 +297,29 @@ def measure(*, project_id: int, token: str, annotator: str, repeats: int) -> Non
     print("GET /api/v1/images/{id}/thumbnail (640x480 JPEG, 256 px)")
     print(summary("first request (decode, store)", first))
     print(summary("cached (read from storage)", cached))
+
+
+def measure_grid_page(*, project_id: int, annotator: str, repeats: int) -> None:
+    """The grid page itself, as a browser asks for it: rendered on the server, 48 thumbnails a page."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench-admin"))
+    url = f"/projects/{project_id}/images/"
+    wanted = ("sort=uploaded", "sort=-predicted_loss, 90 % deep", "state=labelled, annotator, sort=-labelled_at")
+    print(f"GET {url} (the HTML page), {repeats} requests each (target: p95 < {TARGET_MS:.0f} ms)")
+    for label, query in cases(project_id=project_id, annotator=annotator):
+        if label not in wanted:
+            continue
+
+        def get(query=query):
+            response = client.get(url, query)
+            assert response.status_code == 200, response.content[:500]
+            assert b'class="thumb card"' in response.content
+
+        get()
+        print(summary(label, timed(get, repeats)))
 
 
 if __name__ == "__main__":
