@@ -1,9 +1,8 @@
 # The service image; the web server and both Celery workers run from it (docker-compose.yml).
 #
-# torch and torchvision are pinned in pyproject.toml (torch==2.14.1, torchvision==0.29.1); the
-# extra index decides which build of those versions pip installs. The default is the CPU build.
-# The GPU image installs the CUDA build of the same versions by passing the CUDA index as a
-# build argument, e.g.
+# torch is pinned in pyproject.toml (torch==2.13.0); the extra index decides which build of that
+# version pip installs. The default is the CPU build. The GPU image installs the CUDA build of the
+# same version by passing the CUDA index as a build argument, e.g.
 #   docker build --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu130 .
 FROM python:3.11-slim
 

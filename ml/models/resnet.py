@@ -14,20 +14,87 @@ STRIDE = 32
 _INIT_STD = 0.001
 
 
+# Blocks per stage, and whether a stage is built of bottlenecks (1x1, 3x3, 1x1 with 4x expansion).
+_LAYOUT: dict[str, tuple[tuple[int, int, int, int], bool]] = {
+    "resnet18": ((2, 2, 2, 2), False),
+    "resnet50": ((3, 4, 6, 3), True),
+}
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions and a shortcut (He et al., 2016), under torchvision's names."""
+
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = _shortcut(cin, cout, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class Bottleneck(nn.Module):
+    """1x1 down to cout/4, 3x3 (carrying the stride, as torchvision's ResNet v1.5), 1x1 up, and a shortcut."""
+
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        width = cout // 4
+        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, cout, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = _shortcut(cin, cout, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+def _shortcut(cin: int, cout: int, stride: int) -> nn.Sequential | None:
+    """A 1x1 projection where the block changes shape (downsample.0 and .1 in torchvision's names)."""
+    if stride == 1 and cin == cout:
+        return None
+    return nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+
+
 class ResNetTrunk(nn.Module):
-    """torchvision's ResNet without avgpool and fc, under torchvision's names (conv1, bn1, layer1..layer4),
-    so an ImageNet state dict loads into it by name. Built with weights=None: nothing is downloaded."""
+    """A ResNet without avgpool and fc, under torchvision's names (conv1, bn1, layer1..layer4, and inside
+    them conv*, bn*, downsample.*), so an ImageNet state dict saved by torchvision loads into it by name."""
 
     def __init__(self, arch: str):
         super().__init__()
-        # Imported here: torchvision takes seconds to import and only these presets need it.
-        from torchvision import models
-
         if arch not in STAGE_CHANNELS:
             raise ValueError(f"unknown ResNet {arch!r}: expected one of {sorted(STAGE_CHANNELS)}")
-        resnet = getattr(models, arch)(weights=None)
-        self.conv1, self.bn1, self.relu, self.maxpool = resnet.conv1, resnet.bn1, resnet.relu, resnet.maxpool
-        self.layer1, self.layer2, self.layer3, self.layer4 = resnet.layer1, resnet.layer2, resnet.layer3, resnet.layer4
+        blocks, bottleneck = _LAYOUT[arch]
+        block = Bottleneck if bottleneck else BasicBlock
+        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        cin = 64
+        for index, (count, cout) in enumerate(zip(blocks, STAGE_CHANNELS[arch], strict=True)):
+            stride = 1 if index == 0 else 2
+            layers = [block(cin if i == 0 else cout, cout, stride if i == 0 else 1) for i in range(count)]
+            setattr(self, f"layer{index + 1}", nn.Sequential(*layers))
+            cin = cout
+        # torchvision's initialisation, so a network trained from scratch starts as it would there.
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
 
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
         """images [B,3,S,S] -> the four stages' outputs, finest first: [B,C1,S/4,S/4] ... [B,C4,S/32,S/32]."""

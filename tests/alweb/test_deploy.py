@@ -90,6 +90,6 @@ def test_workers_take_their_queues_and_the_gpu_worker_reserves_a_gpu(config):
 def test_the_image_installs_the_pinned_torch_through_pyproject():
     pyproject = (REPO / "pyproject.toml").read_text()
     dockerfile = (REPO / "Dockerfile").read_text()
-    assert '"torch==2.14.1"' in pyproject and '"torchvision==0.29.1"' in pyproject
+    assert '"torch==2.13.0"' in pyproject and "torchvision" not in pyproject
     assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
     assert re.search(r"pip install --extra-index-url \"\$TORCH_INDEX_URL\" \.", dockerfile)

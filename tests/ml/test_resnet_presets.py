@@ -10,7 +10,6 @@ import os
 import numpy as np
 import pytest
 import torch
-import torchvision
 
 from ml.data import KeypointDataset
 from ml.models import PRESETS, PoseConfig, PoseModel, create_head, create_model, load_backbone_weights
@@ -64,9 +63,38 @@ def test_input_size_stacks_and_backbone_are_checked():
         PoseConfig(backbone="vgg16")
 
 
+def torchvision_resnet18_state_dict() -> dict[str, torch.Tensor]:
+    """What torchvision.models.resnet18().state_dict() holds, by its names and shapes, with random values."""
+    shapes: dict[str, tuple[int, ...]] = {"conv1.weight": (64, 3, 7, 7)}
+
+    def batchnorm(prefix: str, channels: int) -> None:
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            shapes[f"{prefix}.{name}"] = (channels,)
+        shapes[f"{prefix}.num_batches_tracked"] = ()
+
+    batchnorm("bn1", 64)
+    cin = 64
+    for layer, cout in enumerate((64, 128, 256, 512), start=1):
+        for block in range(2):
+            prefix = f"layer{layer}.{block}"
+            shapes[f"{prefix}.conv1.weight"] = (cout, cin if block == 0 else cout, 3, 3)
+            batchnorm(f"{prefix}.bn1", cout)
+            shapes[f"{prefix}.conv2.weight"] = (cout, cout, 3, 3)
+            batchnorm(f"{prefix}.bn2", cout)
+            if block == 0 and layer > 1:
+                shapes[f"{prefix}.downsample.0.weight"] = (cout, cin, 1, 1)
+                batchnorm(f"{prefix}.downsample.1", cout)
+        cin = cout
+    shapes["fc.weight"], shapes["fc.bias"] = (1000, 512), (1000,)
+    return {
+        key: torch.tensor(7) if key.endswith("num_batches_tracked") else torch.randn(shape)
+        for key, shape in shapes.items()
+    }
+
+
 def test_imagenet_weights_load_by_torchvision_names(models, tmp_path):
     torch.manual_seed(1)
-    reference = torchvision.models.resnet18(weights=None).state_dict()
+    reference = torchvision_resnet18_state_dict()
     torch.save(reference, tmp_path / "resnet18.pth")
     load_backbone_weights(models["resnet18-simple"], tmp_path / "resnet18.pth")
     trunk = models["resnet18-simple"].backbone.trunk.state_dict()
@@ -80,7 +108,7 @@ def test_imagenet_weights_load_by_torchvision_names(models, tmp_path):
 
 
 def test_weights_of_another_resnet_are_refused_and_nothing_loads(models, tmp_path):
-    torch.save(torchvision.models.resnet18(weights=None).state_dict(), tmp_path / "resnet18.pth")
+    torch.save(torchvision_resnet18_state_dict(), tmp_path / "resnet18.pth")
     model = models["resnet50-simple"]
     before = model.backbone.trunk.conv1.weight.clone()
     with pytest.raises(ValueError, match=r"does not fit the resnet50 backbone \(\d+ mismatches\): .*layer1"):
