@@ -2,11 +2,10 @@
 
 An ASGI middleware in front of Django. The limit is the matched view's `max_request_bytes`
 (an int, or a function returning one, so that it follows the settings), else
-API_MAX_BODY_BYTES. A declared Content-Length over the limit is answered at once. A body
-without one (chunked, or none at all) is spooled as it arrives, in memory and then in a
-temporary file, and the request is cut off as soon as it passes the limit; one within the
-limit goes on to Django with its length declared, since Django's synchronous handler reads
-a body by its Content-Length.
+API_MAX_BODY_BYTES. A declared Content-Length over the limit is answered at once. A chunked
+body is spooled as it arrives, in memory and then in a temporary file, and the request is cut
+off as soon as it passes the limit; one within the limit goes on to Django with its length
+declared, since Django's synchronous handler reads a body by its Content-Length.
 """
 
 import json
@@ -63,7 +62,8 @@ class BodyLimitMiddleware:
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             return await _send_too_large(send, limit)
-        if declared is not None:
+        if declared is not None or not _is_chunked(scope):
+            # Under HTTP/1.1 a request with neither header has no body: nothing to spool.
             return await self.app(scope, receive, send)
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spooled:
             size = await _spool(receive, spooled, limit)
@@ -104,6 +104,10 @@ def _replayed(spooled, receive):
         return {"type": "http.request", "body": chunk, "more_body": not done}
 
     return replay
+
+
+def _is_chunked(scope) -> bool:
+    return any(name == b"transfer-encoding" for name, _ in scope.get("headers", ()))
 
 
 def _content_length(scope) -> int | None:

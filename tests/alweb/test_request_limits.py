@@ -20,6 +20,8 @@ def asgi_request(path: str, *, chunks: list[bytes], content_length: int | None, 
     headers = [(b"content-type", b"application/json"), (b"host", b"testserver")]
     if content_length is not None:
         headers.append((b"content-length", str(content_length).encode()))
+    else:
+        headers.append((b"transfer-encoding", b"chunked"))
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
