@@ -10,6 +10,8 @@ whole image (letterboxed) or one person's crop.
     python -m bench.scoring                                   # hg-tiny on CPU
     python -m bench.scoring --model hg-paper --device cuda --bf16
     python -m bench.scoring --model resnet18-simple --images 16 --reps 1 --mc-passes 2
+
+The process keeps the memory it frees, as workers do (ml/allocator.py).
 """
 
 import argparse
@@ -26,10 +28,11 @@ from PIL import Image
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from ml.inference import channels_last_batch, inference_model
+from ml.allocator import keep_freed_memory
+from ml.inference import inference_model
 from ml.models import PRESETS, create_model
 from ml.precision import autocast_for
-from ml.preprocess import standardise
+from ml.preprocess import standardise_batch
 from ml.score import score_pool
 from ml.synthetic import SyntheticScenes, generate, generate_scenes
 from ml.topdown import crop_instance
@@ -68,7 +71,7 @@ def write_scenes(directory: Path, scenes: SyntheticScenes) -> list[Path]:
 
 def input_batch(pixels) -> torch.Tensor:
     """Images [S,S,3] uint8 as score_pool feeds them to the network: [B,3,S,S] standardised, channels-last."""
-    return channels_last_batch(torch.from_numpy(np.stack([standardise(image) for image in pixels])))
+    return standardise_batch(torch.from_numpy(np.stack(list(pixels))))
 
 
 def crop_batch(scenes: SyntheticScenes, batch_size: int, input_size: int) -> torch.Tensor:
@@ -129,6 +132,7 @@ def main() -> None:
     parser.add_argument("--mc-passes", type=int, default=10)
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     args = parser.parse_args()
+    allocator = "freed memory kept" if keep_freed_memory() else "the C library's defaults"
     if args.threads:
         torch.set_num_threads(args.threads)
 
@@ -237,7 +241,7 @@ def main() -> None:
     print(
         f"model {args.model} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters), "
         f"input {size}x{size}, device {device}, bf16 {args.bf16}, batch {batch_size}, "
-        f"torch threads {torch.get_num_threads()}, medians of {args.reps} interleaved repetitions"
+        f"torch threads {torch.get_num_threads()}, malloc {allocator}, medians of {args.reps} interleaved repetitions"
     )
     print(
         f"FLOPs per image (or crop):      {flops / 1e9:.3f} GFLOP (loss head {head_flops / 1e6:.3f} MFLOP; "

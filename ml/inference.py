@@ -23,7 +23,7 @@ def inference_model(model: PoseModel) -> PoseModel:
     Every convolution followed only by a BatchNorm absorbs it (the pre-activation BatchNorms of the
     hourglass's residuals read a sum, not a convolution, and stay), and parameters and buffers are
     channels-last, the layout oneDNN's CPU convolutions and the GPUs' tensor cores run fastest in.
-    Feed it channels-last inputs (channels_last_batch) to spare it a conversion. Any other module with
+    Feed it channels-last inputs (ml.preprocess.standardise_batch) to spare it a conversion. Any other module with
     PoseModel's interface (a stand-in for one) is returned as it is.
     """
     if not isinstance(model, PoseModel):
@@ -44,11 +44,6 @@ def inference_model(model: PoseModel) -> PoseModel:
     if fingerprint is not None:
         _copies[model] = (fingerprint, prepared)
     return prepared
-
-
-def channels_last_batch(pixels: torch.Tensor) -> torch.Tensor:
-    """Standardised inputs [B,S,S,3] (channels last, as images are stored) -> [B,3,S,S] channels-last, no copy."""
-    return pixels.permute(0, 3, 1, 2)
 
 
 def _weights_fingerprint(model: PoseModel) -> tuple | None:

@@ -185,12 +185,23 @@ def _letterbox_layout(width: int, height: int, size: int) -> tuple[int, int, int
 
 
 def standardise(image: np.ndarray) -> np.ndarray:
-    """[H,W,3] uint8 -> standardised float32 [H,W,3], channels last as stored.
-
-    Done in numpy: per-image torch ops are tiny, and their intra-op threads contend with the
-    forward pass for the same cores.
-    """
+    """[H,W,3] uint8 -> standardised float32 [H,W,3], channels last as stored."""
     return (image.astype(np.float32) - MEAN) / STD
+
+
+_MEAN_NCHW = torch.from_numpy(MEAN).view(1, 3, 1, 1)
+_STD_NCHW = torch.from_numpy(STD).view(1, 3, 1, 1)
+
+
+def standardise_batch(pixels: torch.Tensor) -> torch.Tensor:
+    """Images [B,H,W,3] uint8, as decoded -> standardised float32 [B,3,H,W] in channels-last memory.
+
+    The same numbers as standardise, image by image. Scoring keeps its crops in uint8 and standardises
+    each batch here, just before the forward: a quarter of the bytes to gather and to move to a GPU,
+    and one pass of the forward's own threads instead of one per image beside them.
+    """
+    inputs = pixels.permute(0, 3, 1, 2).to(torch.float32)  # a permuted view: the copy stays channels-last
+    return inputs.sub_(_MEAN_NCHW.to(inputs.device)).div_(_STD_NCHW.to(inputs.device))
 
 
 def to_input(image: np.ndarray) -> torch.Tensor:

@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 from ml.decode import decode_heatmaps, to_original
-from ml.inference import channels_last_batch, inference_model
+from ml.inference import inference_model
 from ml.models import PoseModel, PoseOutput
 from ml.precision import autocast_for
-from ml.preprocess import ImageSource, load_image_for_scale, standardise
+from ml.preprocess import ImageSource, load_image_for_scale, standardise_batch
 from ml.strategies import multipeak_entropy
 from ml.targets import DEFAULT_PEAK
 from ml.topdown import DEFAULT_PADDING, check_padding, checked_box, crop_instance, crop_scale, whole_image_box
@@ -86,9 +86,9 @@ def summarise_output(output: PoseOutput, transform: torch.Tensor, *, stride: flo
 
 
 class _Crops(NamedTuple):
-    """Crops of people, in order: inputs [M,S,S,3] standardised, channels last as decoded (the layout the
-    network's copy runs in), transforms [M,2,3] float64 image -> crop, boxes [M,4] float32, image_index [M]
-    int64. numpy arrays until batched, then tensors: gathering a batch in numpy keeps torch's intra-op
+    """Crops of people, in order: inputs [M,S,S,3] uint8 as decoded (standardise_batch turns a batch of them
+    into the network's input), transforms [M,2,3] float64 image -> crop, boxes [M,4] float32, image_index
+    [M] int64. numpy arrays until batched, then tensors: gathering a batch in numpy keeps torch's intra-op
     threads, which the forward's own wait on, out of it."""
 
     inputs: np.ndarray | torch.Tensor
@@ -157,7 +157,7 @@ def _crop_image(index: int, source: ImageSource, boxes: np.ndarray | None, input
     boxes = np.array([whole_image_box(*image.size)]) if boxes is None else boxes
     crops = [crop_instance(image, box, input_size=input_size, padding=padding) for box in boxes]
     return _Crops(
-        np.stack([standardise(pixels) for pixels, _ in crops]),
+        np.stack([pixels for pixels, _ in crops]),
         np.stack([transform for _, transform in crops]),
         boxes.astype(np.float32),
         np.full(len(boxes), index, dtype=np.int64),
@@ -249,7 +249,7 @@ def score_pool(
     with torch.inference_mode():
         for crops, images_done in batches:
             with autocast:
-                output = network(channels_last_batch(crops.inputs).to(device, non_blocking=True))
+                output = network(standardise_batch(crops.inputs.to(device, non_blocking=True)))
             for name, value in summarise_output(output, crops.transforms, stride=stride).items():
                 parts[name].append(value)
             parts["image_index"].append(crops.image_index)
