@@ -8,12 +8,18 @@ small thread budget (WEB_TORCH_THREADS), and the worker keeps every core but run
 scheduling priority (WORKER_NICE): when a prediction arrives the kernel gives it a core at
 once, and when none does the worker loses nothing. A separate inference process would isolate
 the two as well, at the price of one more service to run and a hop per request.
+
+Workers also keep the memory they free (ml/allocator.py): every batch of a forward pass allocates
+its activations afresh, and handing them back to the kernel makes the next batch fault them in again.
+Web servers keep glibc's defaults, so that their memory falls back after a large request.
 """
 
 import os
 
 import torch
 from django.conf import settings
+
+from ml.allocator import keep_freed_memory
 
 
 def web_process_setup() -> None:
@@ -23,6 +29,7 @@ def web_process_setup() -> None:
 
 def worker_process_setup() -> None:
     """Training and scoring in a worker: all the threads torch wants, yielding to web servers."""
+    keep_freed_memory()
     if settings.WORKER_TORCH_THREADS:
         torch.set_num_threads(settings.WORKER_TORCH_THREADS)
     if settings.WORKER_NICE:

@@ -253,6 +253,10 @@ def main() -> None:
             project=project, strategy="ll_plus_plus", budget=args.budget, epochs=args.epochs, model_name="hg-tiny"
         )
         seen = watch_cycle(cycle.id, args.timeout)
+        # The in-process reference allocates as the workers do (alweb/process_roles.py).
+        from ml.allocator import keep_freed_memory
+
+        keep_freed_memory()
         if s3_server is None:
             rate, scored = in_process_rate(project)
             local_rate, server_cpu = rate, 0.0
