@@ -28,8 +28,8 @@ def entries_held_by(*, user, project: Project, now: datetime) -> QuerySet[QueueE
 def entries_available_to(*, project: Project, user, now: datetime) -> QuerySet[QueueEntry]:
     """Open entries nobody holds (no lease or an expired one) that the user has not skipped, by rank, with their images.
 
-    This is the query behind queue/next on SQLite (PostgreSQL's claim, services.CLAIM_SQL, runs the
-    same conditions in one UPDATE): it walks the open-rank partial index from the
+    This is the query behind queue/next on SQLite (PostgreSQL's claim, in the function queue_lease_next
+    of migration queue 0005, runs the same conditions in one UPDATE): it walks the open-rank partial index from the
     top and stops at the first row that qualifies, so its cost does not grow with the pool.
     The skips are a NOT IN, which PostgreSQL reads once into a hash whatever its
     statistics say, where a NOT EXISTS may become a join that rescans them for every row.

@@ -150,6 +150,8 @@ def lease_next(
     The entry carries its image's size as image_width and image_height.
     """
     ttl = timedelta(seconds=settings.QUEUE_LEASE_SECONDS if ttl_seconds is None else ttl_seconds)
+    if connection.vendor == "postgresql":
+        return _lease_next_in_one_call(project_id=project.pk, user=user, ttl=ttl, after=after)
     with transaction.atomic():
         # One user's simultaneous requests (two tabs, a double click) queue up here, so
         # that the second finds the first's lease instead of taking a second image. The
@@ -160,13 +162,25 @@ def lease_next(
         held = _held_renewed(project_id=project.pk, user=user, now=now, expires_at=now + ttl, after=after)
         if held is not None:
             return held
-        if connection.features.has_select_for_update_skip_locked:
-            return _claim_next_locked(project_id=project.pk, user=user, now=now, expires_at=now + ttl)
         for candidate in selectors.entries_available_to(project=project, user=user, now=now)[:CLAIM_ATTEMPTS]:
             if _claim(entry=candidate, user=user, now=now, expires_at=now + ttl):
                 candidate.image_width, candidate.image_height = candidate.image.width, candidate.image.height
                 return candidate
     return None
+
+
+def _lease_next_in_one_call(*, project_id: int, user, ttl: timedelta, after: uuid.UUID | None) -> QueueEntry | None:
+    """lease_next on PostgreSQL: the membership lock, the held lease and the claim in one function call, one
+    round trip instead of five (migration queue 0005). No row: not a member (404) or nothing left (None)."""
+    now = timezone.now()
+    entries = QueueEntry.objects.raw(
+        f"SELECT *, {_IMAGE_SIZE} FROM queue_lease_next(%s, %s, %s, %s, %s, %s) AS queue_queueentry",
+        [project_id, user.pk, now, now + ttl, uuid.uuid4(), after],
+    )
+    entry = next(iter(entries), None)
+    if entry is None and not Membership.objects.filter(project_id=project_id, user_id=user.pk).exists():
+        raise NotFound("No such project.")
+    return entry
 
 
 _IMAGE_SIZE = (
@@ -192,41 +206,6 @@ def _held_renewed(
         params,
     )
     return next(iter(renewed), None)
-
-
-# PostgreSQL's claim, in one statement: the candidate walks the open-rank partial index from
-# the top; rows that another request is claiming are passed over, not waited for (SKIP
-# LOCKED), and the row it returns is locked for this UPDATE, so nobody else can claim it.
-# The skips are a NOT IN, which PostgreSQL reads once into a hash (see
-# selectors.entries_available_to). Parameters: project_id, now, user_id; then the new
-# lease_id, leased_by_id and lease_expires_at.
-CLAIM_SQL = (
-    "WITH candidate AS ("
-    "SELECT id, lease_id, leased_by_id FROM queue_queueentry "
-    "WHERE project_id = %s AND state = 'open' AND (lease_id IS NULL OR lease_expires_at < %s) "
-    "AND id NOT IN (SELECT entry_id FROM queue_endedlease WHERE user_id = %s AND reason = 'skipped') "
-    "ORDER BY rank LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "UPDATE queue_queueentry SET lease_id = %s, leased_by_id = %s, lease_expires_at = %s "
-    "FROM candidate WHERE queue_queueentry.id = candidate.id "
-    "RETURNING queue_queueentry.*, candidate.lease_id AS previous_lease_id, "
-    f"candidate.leased_by_id AS previous_user_id, {_IMAGE_SIZE}"
-)
-
-
-def _claim_next_locked(*, project_id: int, user, now: datetime, expires_at: datetime) -> QueueEntry | None:
-    """Lease the best entry nobody holds and the user has not skipped: one statement, one round trip (CLAIM_SQL)."""
-    claimed = QueueEntry.objects.raw(CLAIM_SQL, [project_id, now, user.pk, uuid.uuid4(), user.pk, expires_at])
-    entry = next(iter(claimed), None)
-    if entry is None:
-        return None
-    if entry.previous_lease_id is not None and entry.previous_user_id not in (None, user.pk):
-        EndedLease.objects.create(
-            lease_id=entry.previous_lease_id,
-            entry=entry,
-            user_id=entry.previous_user_id,
-            reason=EndedLease.Reason.TAKEN,
-        )
-    return entry
 
 
 def _claim(*, entry: QueueEntry, user, now: datetime, expires_at: datetime) -> bool:
@@ -264,15 +243,16 @@ def lease_renew(*, lease_id: uuid.UUID, user) -> QueueEntry:
     return entry
 
 
-@transaction.atomic
 def lease_release(*, lease_id: uuid.UUID, user) -> None:
     """Skip the leased image: it stays open for others and is not offered to this user again."""
+    # One statement is a transaction of its own: no BEGIN and COMMIT round trips around it.
     if connection.vendor == "postgresql" and _released_in_one_statement(lease_id=lease_id, user=user):
         return
-    entry = _held_entry(lease_id=lease_id, user=user)
-    EndedLease.objects.create(lease_id=lease_id, entry=entry, user=user, reason=EndedLease.Reason.SKIPPED)
-    entry.lease_id = entry.leased_by = entry.lease_expires_at = None
-    entry.save(update_fields=["lease_id", "leased_by", "lease_expires_at"])
+    with transaction.atomic():
+        entry = _held_entry(lease_id=lease_id, user=user)
+        EndedLease.objects.create(lease_id=lease_id, entry=entry, user=user, reason=EndedLease.Reason.SKIPPED)
+        entry.lease_id = entry.leased_by = entry.lease_expires_at = None
+        entry.save(update_fields=["lease_id", "leased_by", "lease_expires_at"])
 
 
 def _released_in_one_statement(*, lease_id: uuid.UUID, user) -> bool:
