@@ -1,7 +1,8 @@
-"""queue/next latency with 10,000 and 1,000,000 queued images, through a real server on PostgreSQL.
+"""queue/next latency with 10,000 and 1,000,000 queued images, through a real server on PostgreSQL or SQLite.
 
-Creates a bench database (dropped at exit, Ctrl-C included), starts uvicorn on a free
-127.0.0.1 port, loads the pool with INSERT ... SELECT generate_series, then runs N
+Creates a bench database (dropped at exit, Ctrl-C included; with --database sqlite a file in a
+temporary folder), starts uvicorn on a free 127.0.0.1 port, loads the pool with one
+INSERT ... SELECT over a generated series, then runs N
 annotators (one process each, token auth) that ask for the next image and skip it, in a
 loop. Every lease a client receives is kept as an interval from the response to the
 release; two clients' intervals on one image that overlap are a double assignment.
@@ -14,6 +15,7 @@ PostgreSQL's; the clients run in other processes and are not counted.
 
     python -m bench.queue_load
     python -m bench.queue_load --seconds 10 --sizes 10000,100000
+    python -m bench.queue_load --database sqlite
 """
 
 import argparse
@@ -56,6 +58,12 @@ def parse_args():
     parser.add_argument(
         "--sizes", default="10000,1000000", help="queued images, comma-separated; the first is the baseline"
     )
+    parser.add_argument(
+        "--database",
+        choices=["postgresql", "sqlite"],
+        default="postgresql",
+        help="the server's database: the bench PostgreSQL database, or an SQLite file (the embedded default)",
+    )
     return parser.parse_args()
 
 
@@ -92,54 +100,99 @@ def pool_load(*, project_id: int, cycle_id: int, size: int) -> float:
     """Replace the pool with `size` queued images, ranked 1..size; returns the seconds it took."""
     from django.db import connection
 
-    from alweb.images.models import Image
-
+    load = pool_load_postgresql if connection.vendor == "postgresql" else pool_load_sqlite
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '256MB'")
-        cursor.execute("TRUNCATE images_image CASCADE")  # the queue's tables reference it
-        # The pool is cloned from this row, so that the load keeps working when Image gains columns.
-        Image.objects.create(
-            project_id=project_id,
-            name="template.png",
-            file="images/template.png",
-            sha256="t" * 64,
-            content_type="image/png",
-            width=640,
-            height=480,
-        )
-        columns = [f.column for f in Image._meta.concrete_fields if not f.primary_key]
-        overrides = {
-            "name": "'img' || g || '.png'",
-            "file": "'images/bench/' || g || '.png'",
-            "sha256": "lpad(to_hex(g), 64, '0')",
-            "state": "'queued'",
-        }
-        select = ", ".join(overrides.get(column, f"t.{column}") for column in columns)
-        recreate = secondary_indexes_drop(cursor, ["images_image", "queue_queueentry"])
-        # Foreign-key triggers off: the rows are consistent by construction.
-        cursor.execute("SET session_replication_role = replica")
-        cursor.execute(
-            f"INSERT INTO images_image ({', '.join(columns)}) SELECT {select} "
-            "FROM images_image t, generate_series(1, %s) g WHERE t.name = 'template.png'",
-            [size],
-        )
-        cursor.execute(
-            "INSERT INTO queue_queueentry "
-            "(project_id, cycle_id, image_id, rank, predicted_loss, keypoints, instances, is_audit, state, created_at) "
-            "SELECT %s, %s, id, row_number() OVER w, 100.0 / row_number() OVER w, %s::jsonb, '[]'::jsonb, false, "
-            "'open', now() "
-            "FROM images_image WHERE name <> 'template.png' WINDOW w AS (ORDER BY id)",
-            [project_id, cycle_id, KEYPOINTS],
-        )
-        cursor.execute("SET session_replication_role = DEFAULT")
-        for statement in recreate:
-            cursor.execute(statement)
-        loaded = time.perf_counter() - started
-        cursor.execute("VACUUM ANALYZE images_image")
-        cursor.execute("VACUUM ANALYZE queue_queueentry")
-        cursor.execute("ANALYZE queue_endedlease")
-    return loaded
+        load(cursor, project_id=project_id, cycle_id=cycle_id, size=size)
+    return time.perf_counter() - started
+
+
+def template_image_create(project_id: int) -> list[str]:
+    """The row the pool is cloned from, so that the load keeps working when Image gains columns; Image's columns."""
+    from alweb.images.models import Image
+
+    Image.objects.create(
+        project_id=project_id,
+        name="template.png",
+        file="images/template.png",
+        sha256="t" * 64,
+        content_type="image/png",
+        width=640,
+        height=480,
+    )
+    return [f.column for f in Image._meta.concrete_fields if not f.primary_key]
+
+
+def pool_load_sqlite(cursor, *, project_id: int, cycle_id: int, size: int) -> None:
+    for table in ("queue_endedlease", "queue_queueentry", "images_image"):
+        cursor.execute(f"DELETE FROM {table}")
+    columns = template_image_create(project_id)
+    overrides = {
+        "name": "'img' || g.n || '.png'",
+        "file": "'images/bench/' || g.n || '.png'",
+        "sha256": "printf('%%064x', g.n)",
+        "state": "'queued'",
+    }
+    select = ", ".join(overrides.get(column, f"t.{column}") for column in columns)
+    cursor.execute(
+        "SELECT sql, name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('images_image', 'queue_queueentry')"
+    )
+    indexes = cursor.fetchall()
+    for _, name in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    cursor.execute(
+        f"INSERT INTO images_image ({', '.join(columns)}) "
+        "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < %s) "
+        f"SELECT {select} FROM images_image t, g WHERE t.name = 'template.png'",
+        [size],
+    )
+    cursor.execute(
+        "INSERT INTO queue_queueentry "
+        "(project_id, cycle_id, image_id, rank, predicted_loss, keypoints, instances, is_audit, state, created_at) "
+        "SELECT %s, %s, id, row_number() OVER w, 100.0 / row_number() OVER w, %s, '[]', 0, 'open', "
+        "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now') "
+        "FROM images_image WHERE name <> 'template.png' WINDOW w AS (ORDER BY id)",
+        [project_id, cycle_id, KEYPOINTS],
+    )
+    for create, _ in indexes:
+        cursor.execute(create)
+    cursor.execute("ANALYZE")
+
+
+def pool_load_postgresql(cursor, *, project_id: int, cycle_id: int, size: int) -> None:
+    cursor.execute("SET maintenance_work_mem = '256MB'")
+    cursor.execute("TRUNCATE images_image CASCADE")  # the queue's tables reference it
+    columns = template_image_create(project_id)
+    overrides = {
+        "name": "'img' || g || '.png'",
+        "file": "'images/bench/' || g || '.png'",
+        "sha256": "lpad(to_hex(g), 64, '0')",
+        "state": "'queued'",
+    }
+    select = ", ".join(overrides.get(column, f"t.{column}") for column in columns)
+    recreate = secondary_indexes_drop(cursor, ["images_image", "queue_queueentry"])
+    # Foreign-key triggers off: the rows are consistent by construction.
+    cursor.execute("SET session_replication_role = replica")
+    cursor.execute(
+        f"INSERT INTO images_image ({', '.join(columns)}) SELECT {select} "
+        "FROM images_image t, generate_series(1, %s) g WHERE t.name = 'template.png'",
+        [size],
+    )
+    cursor.execute(
+        "INSERT INTO queue_queueentry "
+        "(project_id, cycle_id, image_id, rank, predicted_loss, keypoints, instances, is_audit, state, created_at) "
+        "SELECT %s, %s, id, row_number() OVER w, 100.0 / row_number() OVER w, %s::jsonb, '[]'::jsonb, false, "
+        "'open', now() "
+        "FROM images_image WHERE name <> 'template.png' WINDOW w AS (ORDER BY id)",
+        [project_id, cycle_id, KEYPOINTS],
+    )
+    cursor.execute("SET session_replication_role = DEFAULT")
+    for statement in recreate:
+        cursor.execute(statement)
+    cursor.execute("VACUUM ANALYZE images_image")
+    cursor.execute("VACUUM ANALYZE queue_queueentry")
+    cursor.execute("ANALYZE queue_endedlease")
 
 
 def secondary_indexes_drop(cursor, tables: list[str]) -> list[str]:
@@ -302,7 +355,7 @@ def explain_next(*, project_id: int, user_id: int) -> str:
     return "\n\n".join(plans)
 
 
-def report(sizes: list[int], rows: list[dict], loads: list[float], explain_ok: bool) -> None:
+def report(sizes: list[int], rows: list[dict], loads: list[float], explain_ok: bool | None) -> None:
     def verdict(ok: bool) -> str:
         return "PASS" if ok else "FAIL"
 
@@ -322,7 +375,8 @@ def report(sizes: list[int], rows: list[dict], loads: list[float], explain_ok: b
     doubles = sum(row["doubles"] for row in rows)
     print(f"double assignments: {doubles}  (target 0)  {verdict(doubles == 0)}")
     print("cpu ms: the server's CPU per measured request (next and release alike), uvicorn's processes only")
-    print(f"queue/next walks the open-rank partial index at {sizes[-1]:,}: {verdict(explain_ok)}")
+    if explain_ok is not None:
+        print(f"queue/next walks the open-rank partial index at {sizes[-1]:,}: {verdict(explain_ok)}")
     print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
@@ -335,9 +389,10 @@ def main() -> None:
     args = parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     var_dir = Path(tempfile.mkdtemp(prefix="alweb-bench-queue-"))
+    postgresql = args.database == "postgresql"
     env = {
         **os.environ,
-        "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
+        "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}" if postgresql else f"sqlite:///{var_dir / 'bench.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "alweb.settings.base",
         "ALWEB_VAR_DIR": str(var_dir),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4"),
@@ -349,7 +404,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, interrupt)
     server = None
     try:
-        database_reset(create=True)
+        if postgresql:
+            database_reset(create=True)
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
         import django
 
@@ -357,11 +413,12 @@ def main() -> None:
         project_id, cycle_id, tokens, user_ids = fixtures_create(args.clients)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server_env = {**env, "DATABASE_POOL_SIZE": str(args.pool or "")}
+        server_env = {**env, "DATABASE_POOL_SIZE": str(args.pool or "") if postgresql else ""}
         server = server_start(port=port, workers=args.workers, env=server_env, log_path=var_dir / "uvicorn.log")
         server_wait(base=base, token=tokens[0], server=server, log_path=var_dir / "uvicorn.log")
         print(
-            f"uvicorn, {args.workers} worker processes, {args.pool or 'no'} pooled connections each, on {base}; "
+            f"uvicorn, {args.workers} worker processes, {args.database}, "
+            f"{args.pool if postgresql and args.pool else 'no'} pooled connections each, on {base}; "
             f"{args.clients} clients; {args.seconds:g} s per size"
         )
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -380,14 +437,18 @@ def main() -> None:
                 )
             )
             print(f"  statuses: {rows[-1]['statuses']}", *rows[-1]["error_samples"], sep="\n  ", flush=True)
-        plans = explain_next(project_id=project_id, user_id=user_ids[0])
-        print(f"\nEXPLAIN ANALYZE of queue/next at {sizes[-1]:,} (each statement of queue_lease_next):\n{plans}")
-        report(sizes, rows, loads, explain_ok="queue_entry_open_rank" in plans)
+        explain_ok = None
+        if postgresql:
+            plans = explain_next(project_id=project_id, user_id=user_ids[0])
+            print(f"\nEXPLAIN ANALYZE of queue/next at {sizes[-1]:,} (each statement of queue_lease_next):\n{plans}")
+            explain_ok = "queue_entry_open_rank" in plans
+        report(sizes, rows, loads, explain_ok)
     finally:
         if server is not None:
             server_stop(server)
         shutil.rmtree(var_dir, ignore_errors=True)
-        database_reset(create=False)  # WITH (FORCE) ends this process's connection too
+        if postgresql:
+            database_reset(create=False)  # WITH (FORCE) ends this process's connection too
 
 
 if __name__ == "__main__":
