@@ -24,7 +24,7 @@ from alweb.devserver import WORKER_COMMAND
 def database_url() -> str:
     """The URL of the test database (after pytest-django created it)."""
     db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
+    if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
     host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
     return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"

@@ -126,7 +126,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; the timeout makes writers
-    # queue for the lock instead of failing at once.
+    # queue for the lock instead of failing at once, and a process's own writers queue in
+    # Python (alweb/sqlite_backend).
+    DATABASES["default"]["ENGINE"] = "alweb.sqlite_backend"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",

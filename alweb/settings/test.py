@@ -23,7 +23,7 @@ ML_WORK_DIR = Path(os.environ.get("ML_WORK_DIR") or tempfile.mkdtemp(prefix="alw
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="alweb-test-static-"))
 WHITENOISE_USE_FINDERS = True
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "alweb.sqlite_backend":
     # A file, not memory: worker processes must open the same test database. One per test
     # run, so that two runs on one machine do not share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
