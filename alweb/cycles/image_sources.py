@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import numpy as np
-from django.core.files.storage import default_storage
+
+from alweb.cycles.stored_image_copies import stored_image_bytes
 
 # Reads kept in flight while ml/ decodes and scores the images before them. An object store answers
 # each read after a network round trip; one read at a time would add that wait to every image. Each
@@ -25,8 +26,7 @@ def _readers(pid: int) -> ThreadPoolExecutor:
 
 
 def _read(name: str) -> io.BytesIO:
-    with default_storage.open(name, "rb") as stored:
-        return io.BytesIO(stored.read())
+    return io.BytesIO(stored_image_bytes(name))
 
 
 class StoredImages(Sequence):

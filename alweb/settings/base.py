@@ -312,6 +312,9 @@ if ALWEB_PROJECT_CREATORS not in ("staff", "all"):
 # The active-learning loop.
 ML_DEVICE = os.environ.get("ML_DEVICE", "auto")
 ML_WORK_DIR = Path(os.environ.get("ML_WORK_DIR", VAR_DIR / "ml-work"))
+# With an object store (ALWEB_STORAGE=s3): the most a machine keeps of its own copies of the stored
+# images it reads, in ML_WORK_DIR (alweb/cycles/stored_image_copies.py); 0 keeps none.
+STORED_IMAGE_COPIES_BYTES = int(os.environ.get("STORED_IMAGE_COPIES_BYTES", 4 * 1024**3))
 # A local file of torchvision's ImageNet state dict for the ResNet presets (resnet18-simple,
 # resnet50-simple), e.g. saved from torchvision.models.resnet18(weights="IMAGENET1K_V1"). Nothing
 # is downloaded at run time; without it a ResNet backbone starts from random values.

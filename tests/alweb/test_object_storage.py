@@ -10,6 +10,7 @@ import hashlib
 import io
 import signal
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +20,9 @@ from django.core.files.storage import default_storage
 from PIL import Image as PILImage
 
 from alweb.cycles import artefacts
+from alweb.cycles.image_sources import StoredImages
 from alweb.cycles.models import Cycle, ModelVersion, Score
+from alweb.cycles.stored_image_copies import copies_folder
 from alweb.images.models import Image
 from alweb.settings.base import stored_files_storage
 from ml import synthetic
@@ -117,6 +120,47 @@ def test_artefacts_are_replaced_in_place_and_an_image_missing_from_the_bucket_is
     assert admin_client.get(f"/api/v1/images/{image.id}/file").status_code == 200
     s3.client().delete_object(Bucket=BUCKET, Key=image.file.name)
     assert admin_client.get(f"/api/v1/images/{image.id}/file").status_code == 404
+
+
+@pytest.mark.live
+@pytest.mark.django_db
+def test_a_machine_reads_a_stored_image_from_the_bucket_once_and_then_from_its_own_copy(
+    s3, project, admin_user, settings
+):
+    seed_synthetic(project=project, user=admin_user, train=0, val=0, pool=3)
+    names = list(project.images.order_by("id").values_list("file", flat=True))
+    first = [source.getvalue() for source in StoredImages(names)]
+    for name in names:
+        s3.client().delete_object(Bucket=BUCKET, Key=name)
+    # Gone from the bucket, each is still this machine's copy of the same bytes; a name the machine
+    # never read, or a machine with no copies, reads the bucket and finds nothing.
+    assert [source.getvalue() for source in StoredImages(names)] == first
+    assert [hashlib.sha256(data).hexdigest() in name for data, name in zip(first, names)] == [True] * 3
+    settings.ML_WORK_DIR = settings.ML_WORK_DIR.parent / "machine-2"
+    with pytest.raises(FileNotFoundError):
+        StoredImages(names)[0]
+
+
+@pytest.mark.live
+@pytest.mark.django_db
+def test_copies_stay_under_the_limit_least_recently_read_first_and_only_of_content_their_name_holds(
+    s3, project, admin_user, settings
+):
+    seed_synthetic(project=project, user=admin_user, train=0, val=0, pool=3)
+    images = list(project.images.order_by("id"))
+    sizes = [image.file.size for image in images]
+    settings.STORED_IMAGE_COPIES_BYTES = sizes[0] + sizes[1] + sizes[2] - 1
+    list(StoredImages([image.file.name for image in images[:2]]))
+    StoredImages([images[0].file.name])[0]  # read again: now the most recent of the two
+    StoredImages([images[2].file.name])[0]  # over the limit: the least recently read copy goes
+    copies = sorted(path.name for path in copies_folder().rglob("*") if path.is_file())
+    assert copies == sorted(Path(images[i].file.name).name for i in (0, 2))
+
+    # Content that is not what its name says (a file replaced behind the service's back) is never copied.
+    impostor = images[0].file.name.replace(images[0].sha256, "0" * 64)
+    s3.client().put_object(Bucket=BUCKET, Key=impostor, Body=b"not those bytes")
+    assert StoredImages([impostor])[0].getvalue() == b"not those bytes"
+    assert not any(path.name.startswith("0" * 64) for path in copies_folder().rglob("*"))
 
 
 @pytest.mark.django_db(transaction=True)
