@@ -123,17 +123,22 @@ def template_image_create(project_id: int) -> list[str]:
     return [f.column for f in Image._meta.concrete_fields if not f.primary_key]
 
 
+def cloned_image_columns(columns: list[str], *, number: str, sha256: str) -> str:
+    """The SELECT list that clones the template row `t` as queued image `number`; both are SQL expressions."""
+    overrides = {
+        "name": f"'img' || {number} || '.png'",
+        "file": f"'images/bench/' || {number} || '.png'",
+        "sha256": sha256,
+        "state": "'queued'",
+    }
+    return ", ".join(overrides.get(column, f"t.{column}") for column in columns)
+
+
 def pool_load_sqlite(cursor, *, project_id: int, cycle_id: int, size: int) -> None:
     for table in ("queue_endedlease", "queue_queueentry", "images_image"):
         cursor.execute(f"DELETE FROM {table}")
     columns = template_image_create(project_id)
-    overrides = {
-        "name": "'img' || g.n || '.png'",
-        "file": "'images/bench/' || g.n || '.png'",
-        "sha256": "printf('%%064x', g.n)",
-        "state": "'queued'",
-    }
-    select = ", ".join(overrides.get(column, f"t.{column}") for column in columns)
+    select = cloned_image_columns(columns, number="g.n", sha256="printf('%%064x', g.n)")
     cursor.execute(
         "SELECT sql, name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
         "AND tbl_name IN ('images_image', 'queue_queueentry')"
@@ -164,13 +169,7 @@ def pool_load_postgresql(cursor, *, project_id: int, cycle_id: int, size: int) -
     cursor.execute("SET maintenance_work_mem = '256MB'")
     cursor.execute("TRUNCATE images_image CASCADE")  # the queue's tables reference it
     columns = template_image_create(project_id)
-    overrides = {
-        "name": "'img' || g || '.png'",
-        "file": "'images/bench/' || g || '.png'",
-        "sha256": "lpad(to_hex(g), 64, '0')",
-        "state": "'queued'",
-    }
-    select = ", ".join(overrides.get(column, f"t.{column}") for column in columns)
+    select = cloned_image_columns(columns, number="g", sha256="lpad(to_hex(g), 64, '0')")
     recreate = secondary_indexes_drop(cursor, ["images_image", "queue_queueentry"])
     # Foreign-key triggers off: the rows are consistent by construction.
     cursor.execute("SET session_replication_role = replica")
