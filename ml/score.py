@@ -19,7 +19,7 @@ from ml.decode import decode_heatmaps, to_original
 from ml.inference import inference_model
 from ml.models import PoseModel, PoseOutput
 from ml.precision import autocast_for
-from ml.preprocess import ImageSource, load_image_for_scale, standardise_batch
+from ml.preprocess import ImageSource, letterbox, letterbox_transform, load_image_for_scale, standardise_batch
 from ml.strategies import multipeak_entropy
 from ml.targets import DEFAULT_PEAK
 from ml.topdown import DEFAULT_PADDING, check_padding, checked_box, crop_instance, crop_scale, whole_image_box
@@ -139,7 +139,8 @@ def _pool_items(
 
 def _needed_scale(image_size: tuple[int, int], boxes: np.ndarray | None, *, input_size: int, padding: float) -> float:
     """The finest resolution (crop pixels per image pixel) any of an image's crops needs; boxes [M,4] or None."""
-    boxes = [whole_image_box(*image_size)] if boxes is None else boxes
+    if boxes is None:  # crop_scale of a box covering the image: the letterbox's, without the box's checks
+        return float(np.abs(letterbox_transform(*image_size, input_size)[:, :2]).max())
     return max(crop_scale(box, image_size=image_size, input_size=input_size, padding=padding) for box in boxes)
 
 
@@ -154,8 +155,13 @@ def _crop_image(index: int, source: ImageSource, boxes: np.ndarray | None, input
     except Exception as error:
         # The caller holds a list of images; the position says which one to look at.
         raise ValueError(f"cannot read image {index} of the pool: {error}") from error
-    boxes = np.array([whole_image_box(*image.size)]) if boxes is None else boxes
-    crops = [crop_instance(image, box, input_size=input_size, padding=padding) for box in boxes]
+    if boxes is None:
+        # crop_instance of a box covering the image is its letterbox; most pools have no boxes, and the
+        # box's checks cost as much as decoding a small image.
+        boxes = np.array([whole_image_box(*image.size)])
+        crops = [letterbox(image, input_size)]
+    else:
+        crops = [crop_instance(image, box, input_size=input_size, padding=padding) for box in boxes]
     return _Crops(
         np.stack([pixels for pixels, _ in crops]),
         np.stack([transform for _, transform in crops]),
