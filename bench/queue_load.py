@@ -416,7 +416,7 @@ def main() -> None:
         server = server_start(port=port, workers=args.workers, env=server_env, log_path=var_dir / "uvicorn.log")
         server_wait(base=base, token=tokens[0], server=server, log_path=var_dir / "uvicorn.log")
         print(
-            f"uvicorn, {args.workers} worker processes, {args.database}, "
+            f"uvicorn, {args.workers} worker process{'es' if args.workers > 1 else ''}, {args.database}, "
             f"{args.pool if postgresql and args.pool else 'no'} pooled connections each, on {base}; "
             f"{args.clients} clients; {args.seconds:g} s per size"
         )
