@@ -57,6 +57,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     holds_writer = False
 
     def _start_transaction_under_autocommit(self):
+        if self.holds_writer:  # its turn already, from a transaction that never ended: never wait on itself
+            return super()._start_transaction_under_autocommit()
         # As long as SQLite's own wait: the timeout of settings.DATABASES.
         if not _writer.acquire(timeout=self.settings_dict["OPTIONS"].get("timeout", 5)):
             raise OperationalError("database is locked: another request of this process kept writing")
