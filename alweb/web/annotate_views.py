@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from alweb.annotations.template import skeleton_template
+from alweb.web.editor import editor_skeleton
 from alweb.web.page_access import membership_or_404
 
 
@@ -12,13 +12,5 @@ def annotate(request, project_id: int):
     """The editor for the project's queue; 404 for anyone who is not a member."""
     membership = membership_or_404(request, project_id)
     project = membership.project
-    # Handed to the scripts through json_script, which escapes the names for a <script> block.
-    skeleton = {
-        "id": project.id,
-        "name": project.name,
-        "keypoints": project.keypoints,
-        "edges": project.edges,
-        "flip_pairs": project.flip_pairs,
-        "template": skeleton_template(project=project),
-    }
-    return render(request, "web/annotate.html", {"project": project, "membership": membership, "skeleton": skeleton})
+    context = {"project": project, "membership": membership, "skeleton": editor_skeleton(project)}
+    return render(request, "web/annotate.html", context)

@@ -7,13 +7,13 @@ from django.http import Http404
 from django.shortcuts import render
 
 from alweb.annotations.models import Annotation
-from alweb.annotations.template import skeleton_template
 from alweb.errors import InvalidInput, NotAllowed
 from alweb.images import browse
 from alweb.images.browse_apis import ImageBrowseApi
 from alweb.images.models import Image
 from alweb.projects.access import ensure_may_replace_label
 from alweb.projects.models import Membership
+from alweb.web.editor import editor_skeleton
 from alweb.web.page_access import membership_or_404
 
 # The grid's query parameters that say which view it is; the cursor says where in it.
@@ -80,14 +80,7 @@ def image_review(request, project_id: int, image_id: int):
     view = _view_query(chosen)
     suffix = f"?{view}" if view else ""
     config = {
-        "skeleton": {
-            "id": project.id,
-            "name": project.name,
-            "keypoints": project.keypoints,
-            "edges": project.edges,
-            "flip_pairs": project.flip_pairs,
-            "template": skeleton_template(project=project),
-        },
+        "skeleton": editor_skeleton(project),
         "image": {
             "id": image.id,
             "name": image.name,
