@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.queue_load import secondary_indexes_drop
+from bench.queue_pool import secondary_indexes_drop
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FILES = 8
