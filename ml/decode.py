@@ -1,16 +1,19 @@
 """Heatmaps -> keypoints: argmax, sub-pixel Taylor refinement, and the map back to original pixels."""
 
 import torch
-import torch.nn.functional as F
 
 _EPS = 1e-10
 
 
-def _neighbours(padded: torch.Tensor, ix: torch.Tensor, iy: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
-    """Values of padded [B,K,h+2,w+2] at (iy+dy, ix+dx) for indices [B,K] into the unpadded map."""
-    w2 = padded.shape[-1]
-    flat = padded.flatten(2)
-    return flat.gather(2, ((iy + 1 + dy) * w2 + (ix + 1 + dx)).unsqueeze(-1)).squeeze(-1)
+def _log_neighbourhood(flat: torch.Tensor, ix: torch.Tensor, iy: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """log of the 3x3 values of flat [B,K,h*w] around (iy, ix) [B,K], edges repeated (replicate padding):
+    [B,K,3,3], [..., 1 + dy, 1 + dx] the value at (iy + dy, ix + dx)."""
+    h, w = size
+    steps = torch.tensor([-1, 0, 1], device=flat.device)
+    rows = (iy[..., None] + steps).clamp(0, h - 1)  # [B,K,3]
+    columns = (ix[..., None] + steps).clamp(0, w - 1)
+    at = rows[..., :, None] * w + columns[..., None, :]  # [B,K,3,3]
+    return flat.gather(2, at.flatten(2)).view(at.shape).clamp_min(_EPS).log()
 
 
 def decode_heatmaps(heatmaps: torch.Tensor, *, scale_to_input: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -23,13 +26,16 @@ def decode_heatmaps(heatmaps: torch.Tensor, *, scale_to_input: float) -> tuple[t
     to the Simple Baselines quarter-pixel shift toward the higher neighbour.
     """
     _b, _k, h, w = heatmaps.shape
-    hm = heatmaps.detach().float()
-    maxvals, idx = hm.flatten(2).max(dim=2)
+    # Contiguous: the argmax over a channels-last map reads it strided. Only the nine values around each
+    # peak are read after that, so only those go through the log.
+    flat = heatmaps.detach().float().contiguous().flatten(2)
+    maxvals, idx = flat.max(dim=2)
     ix, iy = idx % w, idx // w
-    padded = F.pad(hm.clamp_min(_EPS).log(), (1, 1, 1, 1), mode="replicate")
+
+    around = _log_neighbourhood(flat, ix, iy, (h, w))
 
     def at(dx: int, dy: int) -> torch.Tensor:
-        return _neighbours(padded, ix, iy, dx, dy)
+        return around[..., 1 + dy, 1 + dx]
 
     c = at(0, 0)
     gx, gy = 0.5 * (at(1, 0) - at(-1, 0)), 0.5 * (at(0, 1) - at(0, -1))

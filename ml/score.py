@@ -18,9 +18,9 @@ import torch
 from ml.decode import decode_heatmaps, to_original
 from ml.inference import inference_model
 from ml.models import PoseModel, PoseOutput
+from ml.peak_entropy import multipeak_entropy
 from ml.precision import autocast_for
 from ml.preprocess import ImageSource, letterbox, letterbox_transform, load_image_for_scale, standardise_batch
-from ml.strategies import multipeak_entropy
 from ml.targets import DEFAULT_PEAK
 from ml.topdown import DEFAULT_PADDING, check_padding, checked_box, crop_instance, crop_scale, whole_image_box
 
@@ -74,7 +74,8 @@ def summarise_output(output: PoseOutput, transform: torch.Tensor, *, stride: flo
 
     Returns PoolScores' model-derived fields as CPU float32 tensors.
     """
-    heatmaps = output.heatmaps[:, -1].float()
+    # One contiguous copy for the decode and the entropy, which read whole maps (the network's are channels-last).
+    heatmaps = output.heatmaps[:, -1].float().contiguous()
     keypoints, maxvals = decode_heatmaps(heatmaps, scale_to_input=stride)
     return {
         "predicted_loss": output.loss.float().cpu(),

@@ -12,26 +12,17 @@ per-image inputs it reads:
 - coreset: features [N, D], optionally labelled_features [M, D]
 - learning_loss, ll_plus_plus: predicted_loss [N] (the heads differ in their training
   objective, not in how they rank)
-- multipeak_entropy: heatmap_entropy [N], see `multipeak_entropy` below
+- multipeak_entropy: heatmap_entropy [N], see ml.peak_entropy.multipeak_entropy
 """
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-
-from ml.targets import DEFAULT_PEAK
 
 # Distances to the labelled set are taken in blocks of about this many pool x labelled
 # entries (64 MB of float32), so memory stays flat however large the labelled set grows.
 _DISTANCE_BLOCK = 1 << 24
-# The authors' multi-peak entropy: peaks at least 7 heatmap pixels apart and above 7.5 on targets
-# that peak at 30, i.e. a quarter of the target peak.
-PEAK_MIN_DISTANCE = 7
-PEAK_THRESHOLD = 0.25 * DEFAULT_PEAK
 
 
 @dataclass(frozen=True)
@@ -176,74 +167,6 @@ def _min_distance_to(x: np.ndarray, squared_norms: np.ndarray, labelled_features
         distance = squared_norms[:, None] - 2 * (x @ centres.T) + np.einsum("md,md->m", centres, centres)[None, :]
         np.minimum(min_distance, distance.min(axis=1), out=min_distance)
     return min_distance
-
-
-def multipeak_entropy(
-    heatmaps: torch.Tensor,
-    min_distance: int = PEAK_MIN_DISTANCE,
-    threshold: float = PEAK_THRESHOLD,
-    exclude_border: bool = True,
-) -> torch.Tensor:
-    """Multi-peak entropy per image [B] from heatmaps [B, K, H, W] (Liu & Ferrari, ICCV 2017),
-    computed as Shukla & Ahmed's experiment code computes it.
-
-    Per joint, the peaks are the pixels that are the maximum of the (2 min_distance + 1)^2 square
-    around them (so two peaks are more than min_distance pixels apart, Chebyshev) and above the
-    absolute `threshold`; with exclude_border, pixels closer than min_distance to the edge are never
-    peaks. This is skimage's peak_local_max(min_distance=7, threshold_abs=7.5) with its defaults, on
-    heatmaps whose target peak is 30, as the authors call it. The joint's entropy is that of the
-    softmax over its peak values (a joint without peaks gives 0); the image's value is the sum over
-    its K joints. So one peak gives 0 and m equal peaks log m per joint.
-
-    Equal maxima within one square (a flat top, common in bf16 heatmaps) count once: the first in
-    raster order is kept. skimage also keeps one of them, dropping greedily every peak within
-    min_distance of one already kept; the two rules differ only for chains of three or more equal
-    peaks each within reach of the next.
-    """
-    if heatmaps.ndim != 4:
-        raise ValueError(f"heatmaps must be [B, K, H, W], got shape {tuple(heatmaps.shape)}")
-    h = heatmaps.detach().float()
-    is_peak = (h == _square_max(h, min_distance)) & (h > threshold)
-    # Among the candidates of one square, which are all equal, keep the one with the lowest raster index.
-    index = torch.arange(h.shape[-2] * h.shape[-1], device=h.device, dtype=h.dtype).view(h.shape[-2:])
-    first = -_square_max(torch.where(is_peak, -index, -math.inf), min_distance)
-    is_peak &= index == first
-    if exclude_border and min_distance > 0:
-        inside = torch.zeros_like(is_peak[0, 0])
-        inside[min_distance:-min_distance, min_distance:-min_distance] = True
-        is_peak &= inside
-    logits = torch.where(is_peak, h, -math.inf).flatten(2)  # [B, K, H*W]
-    has_peak = is_peak.flatten(2).any(dim=2, keepdim=True)
-    log_p = torch.log_softmax(torch.where(has_peak, logits, 0.0), dim=2)
-    entropy = -torch.where(is_peak.flatten(2), log_p.exp() * log_p, 0.0).sum(dim=2)  # [B, K]
-    return entropy.sum(dim=1)
-
-
-def _square_max(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """The maximum of the (2 radius + 1)^2 square around each pixel of x [B, K, H, W], outside counting as
-    -inf: max_pool2d's result with that kernel, stride 1 and padding radius, exactly."""
-    return _sliding_max(_sliding_max(x, radius, dim=-1), radius, dim=-2)
-
-
-def _sliding_max(x: torch.Tensor, radius: int, *, dim: int) -> torch.Tensor:
-    """max(x[i - radius], ..., x[i + radius]) along dim, outside counting as -inf.
-
-    By doubling: after step s each entry holds the max of 2^s neighbours, so a window of w costs about
-    log2(w) elementwise maxima. max_pool2d compares every pair of the window and, on a CPU, made this
-    entropy cost as much as the network's forward when scoring a pool.
-    """
-    if radius == 0:
-        return x
-    window = 2 * radius + 1
-    padded = F.pad(x.movedim(dim, -1), (radius, radius), value=-math.inf)
-    span, spanned = 1, padded  # spanned[i] = max(padded[i : i + span])
-    while 2 * span <= window:
-        spanned = torch.maximum(spanned[..., :-span], spanned[..., span:])
-        span *= 2
-    length = x.shape[dim]
-    # Two overlapping spans cover the window [i, i + window).
-    out = torch.maximum(spanned[..., :length], spanned[..., window - span : window - span + length])
-    return out.movedim(-1, dim)
 
 
 def _pool_size(per_image: dict[str, np.ndarray | None]) -> int:
