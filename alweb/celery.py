@@ -5,6 +5,10 @@ import os
 from celery import Celery
 from celery.signals import worker_process_init
 
+from ml.openmp import limit_idle_spinning
+
+# Every service process imports this module first, before anything loads torch (see ml/openmp.py).
+limit_idle_spinning()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alweb.settings.base")
 
 app = Celery("alweb")

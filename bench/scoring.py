@@ -11,12 +11,15 @@ whole image (letterboxed) or one person's crop.
     python -m bench.scoring --model hg-paper --device cuda --bf16
     python -m bench.scoring --model resnet18-simple --images 16 --reps 1 --mc-passes 2
 
-The process keeps the memory it frees, as workers do (ml/allocator.py).
+The process keeps the memory it frees, as workers do (ml/allocator.py), and its idle OpenMP threads
+stop spinning as theirs do (ml/openmp.py; GOMP_SPINCOUNT=300000 in the environment restores the
+library's default, to compare).
 """
 
 import argparse
 import contextlib
 import itertools
+import os
 import statistics
 import tempfile
 import time
@@ -241,7 +244,9 @@ def main() -> None:
     print(
         f"model {args.model} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters), "
         f"input {size}x{size}, device {device}, bf16 {args.bf16}, batch {batch_size}, "
-        f"torch threads {torch.get_num_threads()}, malloc {allocator}, medians of {args.reps} interleaved repetitions"
+        f"torch threads {torch.get_num_threads()}, malloc {allocator}, "
+        f"OpenMP idle spins {os.environ.get('GOMP_SPINCOUNT', 'the library default')}, "
+        f"medians of {args.reps} interleaved repetitions"
     )
     print(
         f"FLOPs per image (or crop):      {flops / 1e9:.3f} GFLOP (loss head {head_flops / 1e6:.3f} MFLOP; "

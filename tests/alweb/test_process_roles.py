@@ -1,4 +1,5 @@
-"""Web servers and workers share the cores: bounded inference threads in the web, a yielding worker."""
+"""Web servers and workers share the cores: bounded inference threads in the web, a yielding worker,
+torch threads that sleep when they have nothing to do."""
 
 import json
 import os
@@ -30,6 +31,32 @@ def test_the_web_bounds_its_threads_and_the_worker_yields_its_priority():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"web": 1, "worker": 2, "nice": 10}
+
+
+# A service process runs a torch operation on two threads, then waits: the CPU time it spends while
+# waiting is its idle OpenMP thread spinning. GNU OpenMP's own default spins about 8-10 ms of it here.
+IDLE_SCRIPT = """
+import statistics, time
+import alweb
+import torch
+torch.set_num_threads(2)
+values = torch.randn(1_000_000)
+spent = []
+for _ in range(7):
+    values.sum()
+    start = time.process_time()
+    time.sleep(0.03)
+    spent.append(time.process_time() - start)
+print(statistics.median(spent))
+"""
+
+
+def test_a_service_process_idle_torch_threads_stop_spinning_within_a_millisecond_or_so():
+    env = {key: value for key, value in _base_env().items() if key not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    env["DJANGO_SETTINGS_MODULE"] = "alweb.settings.test"
+    result = subprocess.run([sys.executable, "-c", IDLE_SCRIPT], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.strip().splitlines()[-1]) < 0.003
 
 
 def _base_env() -> dict:
