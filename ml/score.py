@@ -158,17 +158,37 @@ def _crop_image(index: int, source: ImageSource, boxes: np.ndarray | None, input
         raise ValueError(f"cannot read image {index} of the pool: {error}") from error
     if boxes is None:
         # crop_instance of a box covering the image is its letterbox; most pools have no boxes, and the
-        # box's checks cost as much as decoding a small image.
-        boxes = np.array([whole_image_box(*image.size)])
-        crops = [letterbox(image, input_size)]
-    else:
-        crops = [crop_instance(image, box, input_size=input_size, padding=padding) for box in boxes]
+        # box's checks cost as much as decoding a small image. Views, not stacks: batching copies them once.
+        pixels, transform = letterbox(image, input_size)
+        box = np.array([whole_image_box(*image.size)], dtype=np.float32)
+        return _Crops(pixels[None], transform[None], box, np.array([index], dtype=np.int64))
+    crops = [crop_instance(image, box, input_size=input_size, padding=padding) for box in boxes]
     return _Crops(
         np.stack([pixels for pixels, _ in crops]),
         np.stack([transform for _, transform in crops]),
         boxes.astype(np.float32),
         np.full(len(boxes), index, dtype=np.int64),
     )
+
+
+def _crop_images(
+    items: list[tuple[int, ImageSource, np.ndarray | None]], input_size: int, padding: float
+) -> list[_Crops]:
+    return [_crop_image(index, source, boxes, input_size, padding) for index, source, boxes in items]
+
+
+def _crop_count(item: tuple[int, ImageSource, np.ndarray | None]) -> int:
+    _, _, boxes = item
+    return 1 if boxes is None else len(boxes)
+
+
+def _shares(items: list, parts: int) -> list[list]:
+    """items cut, in order, into at most `parts` runs of about equal crop counts."""
+    crops = np.cumsum([_crop_count(item) for item in items])
+    # Run k ends at the first item whose running count reaches k / parts of the whole.
+    ends = np.searchsorted(crops, crops[-1] * np.arange(1, parts + 1) / parts) + 1
+    starts = np.concatenate([[0], ends[:-1]])
+    return [items[start:end] for start, end in zip(starts, ends, strict=True) if end > start]
 
 
 def _batches(
@@ -181,17 +201,25 @@ def _batches(
 ) -> Iterator[_Batch]:
     """Stream batches of batch_size crops in input order (a batch may hold people of several images, and an
     image's people may span batches), decoding on every core the batch and `lookahead` crops beyond it."""
+    threads = len(os.sched_getaffinity(0))
     # Pillow and numpy release the GIL while decoding, resizing and standardising.
-    with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
-        pending: collections.deque = collections.deque()  # futures of _Crops, one per image
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: collections.deque = collections.deque()  # futures of lists of _Crops, one per image
         ahead = 0  # crops submitted and not yet taken from their future
 
         def submit() -> None:
+            # One task per thread for what the batch still lacks, not one per image: each hand-over
+            # between threads costs about as much as decoding a small image.
             nonlocal ahead
-            while ahead + held_count < batch_size + lookahead and (item := next(items, None)) is not None:
-                index, source, boxes = item
-                pending.append(pool.submit(_crop_image, index, source, boxes, input_size, padding))
-                ahead += 1 if boxes is None else len(boxes)
+            wanted, taken = batch_size + lookahead - ahead - held_count, []
+            while wanted > 0 and (item := next(items, None)) is not None:
+                taken.append(item)
+                wanted -= _crop_count(item)
+            if not taken:
+                return
+            for share in _shares(taken, threads):
+                pending.append(pool.submit(_crop_images, share, input_size, padding))
+            ahead += sum(_crop_count(item) for item in taken)
 
         held: collections.deque[_Crops] = collections.deque()  # one image's crops not yet batched, per entry
         held_count = images_done = 0
@@ -200,10 +228,10 @@ def _batches(
             if not (pending or held):
                 return
             while held_count < batch_size and pending:
-                crops = pending.popleft().result()
-                ahead -= len(crops.boxes)
-                held.append(crops)
-                held_count += len(crops.boxes)
+                for crops in pending.popleft().result():
+                    ahead -= len(crops.boxes)
+                    held.append(crops)
+                    held_count += len(crops.boxes)
                 submit()
             parts, wanted = [], min(batch_size, held_count)
             while wanted:
