@@ -204,7 +204,7 @@ def _batches(
     threads = len(os.sched_getaffinity(0))
     # Pillow and numpy release the GIL while decoding, resizing and standardising.
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        pending: collections.deque = collections.deque()  # futures of lists of _Crops, one per image
+        pending: collections.deque = collections.deque()  # futures of lists of _Crops (one _Crops per image)
         ahead = 0  # crops submitted and not yet taken from their future
 
         def submit() -> None:
