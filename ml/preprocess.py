@@ -192,19 +192,23 @@ def standardise(image: np.ndarray) -> np.ndarray:
     return (image.astype(np.float32) - MEAN) / STD
 
 
-_MEAN_NCHW = torch.from_numpy(MEAN).view(1, 3, 1, 1)
-_STD_NCHW = torch.from_numpy(STD).view(1, 3, 1, 1)
+_MEAN = torch.from_numpy(MEAN)
+_STD = torch.from_numpy(STD)
 
 
 def standardise_batch(pixels: torch.Tensor) -> torch.Tensor:
     """Images [B,H,W,3] uint8, as decoded -> standardised float32 [B,3,H,W] in channels-last memory.
 
     The same numbers as standardise, image by image. Scoring keeps its crops in uint8 and standardises
-    each batch here, just before the forward: a quarter of the bytes to gather and to move to a GPU,
-    and one pass of the forward's own threads instead of one per image beside them.
+    each batch here, just before the forward: a quarter of the bytes to gather and to move to a GPU.
     """
-    inputs = pixels.permute(0, 3, 1, 2).to(torch.float32)  # a permuted view: the copy stays channels-last
-    return inputs.sub_(_MEAN_NCHW.to(inputs.device)).div_(_STD_NCHW.to(inputs.device))
+    batch, height, width, channels = pixels.shape
+    # Each image row as one vector of width*3 values against the means and deviations repeated along it:
+    # broadcasting them over the channel axis alone gives an innermost loop of 3 values, which does not
+    # vectorise (measured: 3.0 against 0.5 ms for 32 images of 128x128 on one thread).
+    rows = pixels.reshape(batch * height, width * channels).to(torch.float32)
+    rows.sub_(_MEAN.to(rows.device).repeat(width)).div_(_STD.to(rows.device).repeat(width))
+    return rows.view(batch, height, width, channels).permute(0, 3, 1, 2)  # channels-last memory, as stored
 
 
 def to_input(image: np.ndarray) -> torch.Tensor:
