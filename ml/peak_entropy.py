@@ -1,9 +1,9 @@
 """Multi-peak heatmap entropy (Liu & Ferrari, ICCV 2017), as Shukla & Ahmed's experiment code computes it.
 
-Scoring computes it for every crop of the pool, so its cost sits beside the forward's. Finding the
-peaks takes two passes over the maps (a separable sliding maximum); everything after that visits only
-the peaks, a few per map, unless the maps have so many (flat tops, noise) that whole-map passes are
-cheaper.
+Scoring computes it for every crop of the pool, so its cost sits beside the forward's. Maps with no
+value above the threshold are left out at the cost of one reduction. Finding the peaks of the others
+takes two passes over them (a separable sliding maximum); everything after that visits only the peaks,
+a few per map, unless the maps have so many (flat tops, noise) that whole-map passes are cheaper.
 """
 
 import math
@@ -46,18 +46,33 @@ def multipeak_entropy(
     """
     if heatmaps.ndim != 4:
         raise ValueError(f"heatmaps must be [B, K, H, W], got shape {tuple(heatmaps.shape)}")
-    h = heatmaps.detach().float().contiguous()  # channels-last maps make every whole-map pass strided
-    is_peak = (h == _square_max(h, min_distance)) & (h > threshold)
+    batch, joints, height, width = heatmaps.shape
+    # One map per row, each copied once: channels-last maps would make every whole-map pass strided.
+    maps = heatmaps.detach().float().reshape(batch * joints, 1, height, width).contiguous()
+    # A map with nothing above the threshold has no peak, and its joint adds 0: the whole-map passes skip
+    # it (the joints a network cannot place, the common case in the images that scoring looks for).
+    live = maps.flatten(1).amax(dim=1) > threshold
+    entropy = torch.zeros(batch * joints, device=maps.device)
+    if live.all():
+        entropy = _entropy_per_map(maps, min_distance, threshold, exclude_border)
+    elif live.any():
+        entropy[live] = _entropy_per_map(maps[live], min_distance, threshold, exclude_border)
+    return entropy.view(batch, joints).sum(dim=1)
+
+
+def _entropy_per_map(maps: torch.Tensor, min_distance: int, threshold: float, exclude_border: bool) -> torch.Tensor:
+    """multipeak_entropy's per-joint values [N] for contiguous maps [N, 1, H, W]."""
+    is_peak = (maps == _square_max(maps, min_distance)) & (maps > threshold)
     peaks = is_peak.flatten().nonzero().squeeze(1)
-    if len(peaks) > _PEAKS_PER_MAP_VISITED * h.shape[0] * h.shape[1]:
-        return _entropy_over_maps(h, is_peak, min_distance, exclude_border)
-    return _entropy_over_peaks(h, is_peak, peaks, min_distance, exclude_border)
+    if len(peaks) > _PEAKS_PER_MAP_VISITED * len(maps):
+        return _entropy_over_maps(maps, is_peak, min_distance, exclude_border).flatten()
+    return _entropy_over_peaks(maps, is_peak, peaks, min_distance, exclude_border).flatten()
 
 
 def _entropy_over_peaks(
     h: torch.Tensor, is_peak: torch.Tensor, peaks: torch.Tensor, min_distance: int, exclude_border: bool
 ) -> torch.Tensor:
-    """multipeak_entropy from the flat indices `peaks` of is_peak's pixels, visiting only those pixels."""
+    """Per-joint entropies [B, K] from the flat indices `peaks` of is_peak's pixels, visiting only those pixels."""
     batch, joints, height, width = h.shape
     peak_map, at = peaks // (height * width), peaks % (height * width)
     y, x = at // width, at % width
@@ -82,11 +97,11 @@ def _entropy_over_peaks(
     shifted = values - top[peak_map]
     log_p = shifted - torch.zeros(n_maps, device=h.device).index_add(0, peak_map, shifted.exp()).log()[peak_map]
     per_map = torch.zeros(n_maps, device=h.device).index_add(0, peak_map, -(log_p.exp() * log_p))
-    return per_map.view(batch, joints).sum(dim=1)
+    return per_map.view(batch, joints)
 
 
 def _entropy_over_maps(h: torch.Tensor, is_peak: torch.Tensor, min_distance: int, exclude_border: bool) -> torch.Tensor:
-    """multipeak_entropy in whole-map passes, for maps with many peaks."""
+    """Per-joint entropies [B, K] in whole-map passes, for maps with many peaks."""
     # Among the candidates of one square, which are all equal, keep the one with the lowest raster index.
     index = torch.arange(h.shape[-2] * h.shape[-1], device=h.device, dtype=h.dtype).view(h.shape[-2:])
     first = -_square_max(torch.where(is_peak, -index, -math.inf), min_distance)
@@ -98,8 +113,7 @@ def _entropy_over_maps(h: torch.Tensor, is_peak: torch.Tensor, min_distance: int
     logits = torch.where(is_peak, h, -math.inf).flatten(2)  # [B, K, H*W]
     has_peak = is_peak.flatten(2).any(dim=2, keepdim=True)
     log_p = torch.log_softmax(torch.where(has_peak, logits, 0.0), dim=2)
-    entropy = -torch.where(is_peak.flatten(2), log_p.exp() * log_p, 0.0).sum(dim=2)  # [B, K]
-    return entropy.sum(dim=1)
+    return -torch.where(is_peak.flatten(2), log_p.exp() * log_p, 0.0).sum(dim=2)
 
 
 def _square_max(x: torch.Tensor, radius: int) -> torch.Tensor:

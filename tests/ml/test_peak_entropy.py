@@ -114,3 +114,15 @@ def test_peaks_are_the_maxima_of_their_square_as_max_pool_finds_them(min_distanc
     for layout in (heatmaps, heatmaps.contiguous(memory_format=torch.channels_last)):
         actual = multipeak_entropy(layout, min_distance=min_distance, exclude_border=exclude_border)
         torch.testing.assert_close(actual, expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dead", [[], [0], [1, 5], list(range(12))], ids=["none", "one", "some", "all"])
+def test_maps_without_a_value_above_the_threshold_add_nothing_beside_the_others(dead):
+    """Maps no value of which reaches the threshold skip the peak search; the rest still count in full."""
+    generator = torch.Generator().manual_seed(len(dead))
+    heatmaps = (torch.rand(3, 4, 32, 32, generator=generator) * 12).round()
+    heatmaps *= torch.rand(3, 4, 32, 32, generator=generator) < 0.05
+    heatmaps.view(12, 32, 32)[dead] *= 0.6  # heights below 12 * 0.6 = 7.2, under the threshold of 7.5
+    expected = _reference_entropy(heatmaps, 7, True)
+    torch.testing.assert_close(multipeak_entropy(heatmaps), expected, rtol=1e-6, atol=1e-6)
+    assert expected.sum() > 0 or len(dead) == 12
