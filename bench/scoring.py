@@ -37,6 +37,7 @@ from ml.models import PRESETS, create_model
 from ml.precision import autocast_for
 from ml.preprocess import standardise_batch
 from ml.score import score_pool
+from ml.score_streams import run_in_streams
 from ml.synthetic import SyntheticScenes, generate, generate_scenes
 from ml.topdown import crop_instance
 
@@ -189,6 +190,15 @@ def main() -> None:
             for _ in range(batches):
                 net(inputs)
 
+    def forward_one_batch(inputs: torch.Tensor) -> None:
+        with torch.inference_mode(), autocast:  # both hold for the calling thread only
+            network(inputs)
+
+    def forward_in_streams(inputs: torch.Tensor = x):
+        # score_pool's layout on a CPU: one stream per torch thread (ml/score_streams.py).
+        for _ in run_in_streams(itertools.repeat(inputs, batches), forward_one_batch):
+            pass
+
     def forward_without_head():
         with torch.inference_mode(), autocast:
             for _ in range(batches):
@@ -216,8 +226,10 @@ def main() -> None:
         tasks = {
             "roof": roof,
             "forward": forward_with_head,
+            "forward_streams": forward_in_streams,
             "forward_as_trained": lambda: forward_with_head(model, x_as_trained),
             "forward_crops": lambda: forward_with_head(network, x_crops),
+            "forward_crops_streams": lambda: forward_in_streams(x_crops),
             "forward_no_head": forward_without_head,
             "head_only": head_only,
             "mc_dropout": mc_dropout,
@@ -239,7 +251,8 @@ def main() -> None:
     roof_gflops = roof.flops / median["roof"] / 1e9
     forward_ips = batches * batch_size / median["forward"]
     as_trained_ips = batches * batch_size / median["forward_as_trained"]
-    forward_crops_per_s = batches * batch_size / median["forward_crops"]
+    crop_layouts = ("forward_crops", "forward_crops_streams") if device.type == "cpu" else ("forward_crops",)
+    forward_crops_per_s = batches * batch_size / min(median[name] for name in crop_layouts)
     mc_ips = batch_size / median["mc_dropout"]
     print(
         f"model {args.model} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters), "
@@ -265,16 +278,23 @@ def main() -> None:
         f"{forward_ips * flops / 1e9:6.1f} GFLOP/s = {share:.2f} of the roof "
         f"(target: above the network as trained, {as_trained_share:.2f}) {verdict(share > as_trained_share)}"
     )
+    # score_pool runs the forward in one stream per torch thread on a CPU: its ratios are to the faster layout.
+    streams_ips = batches * batch_size / median["forward_streams"]
+    best_forward_ips = max(forward_ips, streams_ips) if device.type == "cpu" else forward_ips
+    print(
+        f"the same forward, one stream of one thread per torch thread: {streams_ips:8.1f} images/s "
+        f"(score_pool's ratios are to the faster of the two, {best_forward_ips:.1f})"
+    )
     for fmt in ("png", "jpg"):
         ips = args.images / median[f"score_{fmt}"]
-        ratio = ips / forward_ips
+        ratio = ips / best_forward_ips
         print(
             f"score_pool from {fmt.upper()} files:    {ips:8.1f} images/s   ratio to forward {ratio:.2f} "
             f"(target >= 0.85) {verdict(ratio >= 0.85)}"
         )
     crops_per_s = crops / median["score_topdown"]
     topdown_ratio = crops_per_s / forward_crops_per_s
-    print(f"forward only (crops, + head):    {forward_crops_per_s:8.1f} crops/s")
+    print(f"forward only (crops, + head, the faster layout): {forward_crops_per_s:8.1f} crops/s")
     print(
         f"score_pool top-down, JPEG:      {crops_per_s:8.1f} crops/s    ratio to forward {topdown_ratio:.2f} "
         f"(target >= 0.7; {crops} people in {len(scene_files)} 640x480 scenes) {verdict(topdown_ratio >= 0.7)}"

@@ -21,18 +21,9 @@ from ml.models import PoseModel, PoseOutput
 from ml.peak_entropy import multipeak_entropy
 from ml.precision import autocast_for
 from ml.preprocess import ImageSource, letterbox, letterbox_transform, load_image_for_scale, standardise_batch
+from ml.score_streams import run_in_streams
 from ml.targets import DEFAULT_PEAK
 from ml.topdown import DEFAULT_PADDING, check_padding, checked_box, crop_instance, crop_scale, whole_image_box
-
-
-def _lookahead(device: torch.device, batch_size: int) -> int:
-    """Crops to decode beyond the batch being gathered, i.e. while the forward runs.
-
-    Nothing on a CPU: its forward takes every core, and decoding beside it preempts the forward's threads,
-    which then wait for each other (measured here: score_pool at 0.55 of the forward with two batches
-    decoded ahead). A GPU computes on its own, so the cores decode the next batch meanwhile.
-    """
-    return 0 if device.type == "cpu" else batch_size
 
 
 @dataclass
@@ -177,6 +168,23 @@ def _crop_images(
     return [_crop_image(index, source, boxes, input_size, padding) for index, source, boxes in items]
 
 
+def _runs(
+    items: Iterator[tuple[int, ImageSource, np.ndarray | None]], batch_size: int
+) -> Iterator[list[tuple[int, ImageSource, np.ndarray | None]]]:
+    """Whole images, in order, in runs of at most batch_size crops (an image with more is a run of its own)."""
+    run: list = []
+    crops = 0
+    for item in items:
+        count = _crop_count(item)
+        if run and crops + count > batch_size:
+            yield run
+            run, crops = [], 0
+        run.append(item)
+        crops += count
+    if run:
+        yield run
+
+
 def _crop_count(item: tuple[int, ImageSource, np.ndarray | None]) -> int:
     _, _, boxes = item
     return 1 if boxes is None else len(boxes)
@@ -197,10 +205,10 @@ def _batches(
     input_size: int,
     padding: float,
     batch_size: int,
-    lookahead: int,
 ) -> Iterator[_Batch]:
     """Stream batches of batch_size crops in input order (a batch may hold people of several images, and an
-    image's people may span batches), decoding on every core the batch and `lookahead` crops beyond it."""
+    image's people may span batches), decoding on every core the batch and the next one: beside a GPU, which
+    computes on its own, the cores decode the next batch while the forward of this one runs."""
     threads = len(os.sched_getaffinity(0))
     # Pillow and numpy release the GIL while decoding, resizing and standardising.
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -211,7 +219,7 @@ def _batches(
             # One task per thread for what the batch still lacks, not one per image: each hand-over
             # between threads costs about as much as decoding a small image.
             nonlocal ahead
-            wanted, taken = batch_size + lookahead - ahead - held_count, []
+            wanted, taken = 2 * batch_size - ahead - held_count, []
             while wanted > 0 and (item := next(items, None)) is not None:
                 taken.append(item)
                 wanted -= _crop_count(item)
@@ -224,7 +232,7 @@ def _batches(
         held: collections.deque[_Crops] = collections.deque()  # one image's crops not yet batched, per entry
         held_count = images_done = 0
         while True:
-            submit()  # what this batch still lacks (and, beside a GPU, what follows it)
+            submit()  # what this batch and the next still lack
             if not (pending or held):
                 return
             while held_count < batch_size and pending:
@@ -248,6 +256,45 @@ def _batches(
             yield _Batch(batch, images_done)
 
 
+class _BatchScorer:
+    """Runs the network on batches of crops and summarises them: (PoolScores' fields as tensors, images done)."""
+
+    def __init__(self, network: PoseModel, device: torch.device, *, stride: float, batch_size: int):
+        self.network, self.device, self.stride, self.batch_size = network, device, stride, batch_size
+
+    def score_batch(self, batch: _Batch) -> tuple[dict[str, torch.Tensor], int]:
+        crops = batch.crops
+        # inference_mode and autocast hold for the calling thread only: each stream enters them itself.
+        with torch.inference_mode():
+            with autocast_for(self.device):
+                output = self.network(standardise_batch(crops.inputs.to(self.device, non_blocking=True)))
+            rows = summarise_output(output, crops.transforms, stride=self.stride)
+        return rows | {"image_index": crops.image_index, "boxes": crops.boxes}, batch.images_done
+
+    def score_run(
+        self, items: list[tuple[int, ImageSource, np.ndarray | None]], *, input_size: int, padding: float
+    ) -> tuple[dict[str, torch.Tensor], int]:
+        """Decode a run of images in this thread and score their crops, batch_size at a time."""
+        crops = _Crops(
+            *(np.concatenate(field) for field in zip(*_crop_images(items, input_size, padding), strict=True))
+        )
+        images_done = items[-1][0] + 1
+        scored = [
+            self.score_batch(_Batch(_Crops(*map(torch.from_numpy, part)), images_done))
+            for part in _split_every(crops, self.batch_size)
+        ]
+        if len(scored) == 1:
+            return scored[0]
+        return {name: torch.cat([rows[name] for rows, _ in scored]) for name in scored[0][0]}, images_done
+
+
+def _split_every(crops: _Crops, size: int) -> Iterator[_Crops]:
+    while len(crops.boxes) > size:
+        part, crops = crops.split(size)
+        yield part
+    yield crops
+
+
 def score_pool(
     model: PoseModel,
     images: Iterable[ImageSource],
@@ -264,33 +311,30 @@ def score_pool(
     boxes, when given, lines up with images: for each image None or an empty sequence (one person, the
     whole image) or an array-like [M,4] of COCO boxes [x, y, w, h] in its pixels, each cropped with
     `padding` as ml.data.KeypointDataset crops them for training. Images are decoded lazily, once each,
-    and their crops streamed in batches; only the per-person scores are kept. progress, if given, is
-    called after every batch with the number of images whose every person is scored.
+    and their crops streamed in batches of at most batch_size; only the per-person scores are kept. On a
+    CPU each torch thread runs a stream of its own (ml/score_streams.py), and a batch holds whole images
+    unless one image alone has more people; on a GPU batches are full, and an image's people may span two.
+    progress, if given, is called after every batch with the number of images whose every person is scored.
     """
     check_padding(padding)  # before any image is decoded
     device = torch.device(device)
     input_size = input_size or model.config.input_size
-    stride = input_size / (input_size // 4)
-    network = inference_model(model.eval().to(device))
-    autocast = autocast_for(device)
-    parts: dict[str, list[torch.Tensor]] = collections.defaultdict(list)
-    batches = _batches(
-        _pool_items(images, boxes),
-        input_size=input_size,
-        padding=padding,
-        batch_size=batch_size,
-        lookahead=_lookahead(device, batch_size),
+    scorer = _BatchScorer(
+        inference_model(model.eval().to(device)), device, stride=input_size / (input_size // 4), batch_size=batch_size
     )
-    with torch.inference_mode():
-        for crops, images_done in batches:
-            with autocast:
-                output = network(standardise_batch(crops.inputs.to(device, non_blocking=True)))
-            for name, value in summarise_output(output, crops.transforms, stride=stride).items():
-                parts[name].append(value)
-            parts["image_index"].append(crops.image_index)
-            parts["boxes"].append(crops.boxes)
-            if progress is not None:
-                progress(images_done)
+    items = _pool_items(images, boxes)
+    if device.type == "cpu":  # one stream per core (ml/score_streams.py)
+        scored = run_in_streams(
+            _runs(items, batch_size), partial(scorer.score_run, input_size=input_size, padding=padding)
+        )
+    else:
+        scored = map(scorer.score_batch, _batches(items, input_size=input_size, padding=padding, batch_size=batch_size))
+    parts: dict[str, list[torch.Tensor]] = collections.defaultdict(list)
+    for rows, images_done in scored:
+        for name, value in rows.items():
+            parts[name].append(value)
+        if progress is not None:
+            progress(images_done)
     if not parts:
         k, d = model.config.num_keypoints, model.config.feature_size
         return PoolScores(

@@ -1,0 +1,64 @@
+"""Scoring on a CPU as one stream per core: each stream decodes its own batch and runs its forward on one thread.
+
+One forward on every core and a decode beside it share the cores badly: the decode preempts one of the
+forward's threads, and the others wait for it at the end of every operation, so the decode costs the
+whole machine. With one torch thread per stream no thread waits for another: while one stream decodes,
+the others compute, and the cores stay busy. Measured on a 2-core machine (hg-tiny, batches of 32):
+the forward alone runs as fast either way, and scoring from files rose from about 0.75 to about 0.9 of
+it. The cost is memory: every stream holds one batch's activations.
+"""
+
+import collections
+import contextlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import torch
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+
+
+@contextlib.contextmanager
+def one_torch_thread_per_stream() -> Iterator[int]:
+    """Yield the calling thread's torch thread count; meanwhile threads that start use one each.
+
+    PyTorch gives each thread its OpenMP thread count on the thread's first parallel operation, from the
+    process-wide setting torch.set_num_threads writes, and keeps it. So the setting is lowered for as long
+    as the streams start, and restored after; a thread elsewhere in the process that runs its first
+    operation meanwhile would also get one thread (slower, never wrong).
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield threads
+    finally:
+        torch.set_num_threads(threads)
+
+
+def run_in_streams(jobs: Iterator[Job], work: Callable[[Job], Result]) -> Iterator[Result]:
+    """work(job) for every job, in job order, on as many streams as the caller has torch threads.
+
+    A single job runs in the caller's thread with all its torch threads (a prediction for one image
+    gets its answer soonest that way). At most twice as many jobs as streams are taken from `jobs`
+    at a time, so a pool of any size holds a bounded number of decoded batches.
+    """
+    first, second = next(jobs, None), next(jobs, None)
+    if second is None:
+        if first is not None:
+            yield work(first)
+        return
+    with one_torch_thread_per_stream() as streams, ThreadPoolExecutor(max_workers=streams) as pool:
+        pending: collections.deque = collections.deque([pool.submit(work, first), pool.submit(work, second)])
+        try:
+            for job in jobs:
+                pending.append(pool.submit(work, job))
+                if len(pending) >= 2 * streams:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            # On an error (or when the caller stops early) the queued jobs never start.
+            for future in pending:
+                future.cancel()

@@ -1,0 +1,77 @@
+"""Scoring streams on a CPU: results in order, one torch thread each, a bounded read-ahead, errors that stop."""
+
+import threading
+import time
+
+import pytest
+import torch
+
+from ml.score_streams import run_in_streams
+
+
+@pytest.fixture
+def two_torch_threads():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_results_come_in_job_order_whichever_stream_finishes_first(two_torch_threads):
+    def work(job: int) -> int:
+        time.sleep(0.02 if job % 2 == 0 else 0.0)  # even jobs finish after the odd ones started beside them
+        return job * 10
+
+    assert list(run_in_streams(iter(range(9)), work)) == [job * 10 for job in range(9)]
+
+
+def test_each_stream_runs_on_one_torch_thread_and_the_caller_gets_its_threads_back(two_torch_threads):
+    seen = []
+
+    def work(job: int) -> int:
+        torch.ones(4096).sum()  # a parallel operation: the thread's OpenMP count is fixed on its first one
+        seen.append(threading.current_thread().name)
+        return torch.get_num_threads()
+
+    assert list(run_in_streams(iter(range(6)), work)) == [1] * 6
+    assert threading.main_thread().name not in seen
+    assert torch.get_num_threads() == 2
+
+
+def test_a_single_job_runs_in_the_callers_thread_with_all_its_threads(two_torch_threads):
+    def work(job: int) -> tuple[str, int]:
+        return threading.current_thread().name, torch.get_num_threads()
+
+    assert list(run_in_streams(iter([0]), work)) == [(threading.current_thread().name, 2)]
+    assert list(run_in_streams(iter([]), work)) == []
+
+
+def test_jobs_are_taken_a_bounded_number_at_a_time(two_torch_threads):
+    taken = 0
+
+    def jobs():
+        nonlocal taken
+        for job in range(100):
+            taken += 1
+            yield job
+
+    results = run_in_streams(jobs(), lambda job: job)
+    assert next(results) == 0
+    assert taken <= 2 * 2 + 1  # twice the streams in flight, and the one whose turn made room
+    results.close()
+
+
+def test_an_error_reaches_the_caller_and_queued_jobs_never_start(two_torch_threads):
+    started = []
+
+    def work(job: int) -> int:
+        started.append(job)
+        if job == 1:
+            raise ValueError("cannot read image 1 of the pool")
+        time.sleep(0.01)
+        return job
+
+    with pytest.raises(ValueError, match="image 1"):
+        list(run_in_streams(iter(range(50)), work))
+    assert max(started) < 10
+    assert torch.get_num_threads() == 2
