@@ -5,6 +5,7 @@ is one person covering the whole image, which is its letterbox, as before boxes 
 """
 
 import collections
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -328,13 +329,17 @@ def score_pool(
             _runs(items, batch_size), partial(scorer.score_run, input_size=input_size, padding=padding)
         )
     else:
-        scored = map(scorer.score_batch, _batches(items, input_size=input_size, padding=padding, batch_size=batch_size))
+        batches = _batches(items, input_size=input_size, padding=padding, batch_size=batch_size)
+        scored = (scorer.score_batch(batch) for batch in batches)
     parts: dict[str, list[torch.Tensor]] = collections.defaultdict(list)
-    for rows, images_done in scored:
-        for name, value in rows.items():
-            parts[name].append(value)
-        if progress is not None:
-            progress(images_done)
+    # Closed at once if progress raises (a cancelled cycle): the streams then stop, and the caller's
+    # torch threads come back, before the error reaches the caller.
+    with contextlib.closing(scored):
+        for rows, images_done in scored:
+            for name, value in rows.items():
+                parts[name].append(value)
+            if progress is not None:
+                progress(images_done)
     if not parts:
         k, d = model.config.num_keypoints, model.config.feature_size
         return PoolScores(

@@ -3,9 +3,12 @@
 import threading
 import time
 
+import numpy as np
 import pytest
 import torch
 
+from ml.models import create_model
+from ml.score import score_pool
 from ml.score_streams import run_in_streams
 
 
@@ -74,4 +77,19 @@ def test_an_error_reaches_the_caller_and_queued_jobs_never_start(two_torch_threa
     with pytest.raises(ValueError, match="image 1"):
         list(run_in_streams(iter(range(50)), work))
     assert max(started) < 10
+    assert torch.get_num_threads() == 2
+
+
+def test_an_error_in_progress_stops_the_streams_and_gives_the_threads_back(two_torch_threads):
+    torch.manual_seed(0)
+    model = create_model("hg-tiny", channels=16, depth=2, input_size=32).eval()
+    images = [np.zeros((32, 32, 3), dtype=np.uint8)] * 8
+
+    def cancel(images_done: int) -> None:
+        raise RuntimeError("cycle cancelled")
+
+    with pytest.raises(RuntimeError, match="cancelled") as caught:
+        score_pool(model, images, device="cpu", batch_size=2, progress=cancel)
+    # The traceback keeps score_pool's frame alive; the streams must not wait for it to go.
+    assert caught.value.__traceback__ is not None
     assert torch.get_num_threads() == 2
