@@ -5,7 +5,9 @@ The roof is the best the machine does on dense work, timed in the same run: on a
 convolution in the forward's memory format and precision, on a GPU a large matrix product in the
 forward's precision. All timings are interleaved (one repetition of every measurement, then the next)
 and reported as medians, so a noisy shared machine slows them alike. An image is one network input: a
-whole image (letterboxed) or one person's crop.
+whole image (letterboxed) or one person's crop. On a CPU score_pool runs one stream of one thread per
+torch thread (ml/score_streams.py), so the forward is also timed in that layout, and score_pool's ratios
+are to the faster of the two layouts.
 
     python -m bench.scoring                                   # hg-tiny on CPU
     python -m bench.scoring --model hg-paper --device cuda --bf16
@@ -19,6 +21,7 @@ library's default, to compare).
 import argparse
 import contextlib
 import itertools
+import math
 import os
 import statistics
 import tempfile
@@ -226,10 +229,8 @@ def main() -> None:
         tasks = {
             "roof": roof,
             "forward": forward_with_head,
-            "forward_streams": forward_in_streams,
             "forward_as_trained": lambda: forward_with_head(model, x_as_trained),
             "forward_crops": lambda: forward_with_head(network, x_crops),
-            "forward_crops_streams": lambda: forward_in_streams(x_crops),
             "forward_no_head": forward_without_head,
             "head_only": head_only,
             "mc_dropout": mc_dropout,
@@ -237,6 +238,9 @@ def main() -> None:
             "score_jpg": lambda: score_pool(model, files["jpg"], device=device, batch_size=batch_size),
             "score_topdown": lambda: score_pool(model, scene_files, boxes=boxes, device=device, batch_size=batch_size),
         }
+        if device.type == "cpu":  # score_pool's layout there
+            tasks["forward_streams"] = forward_in_streams
+            tasks["forward_crops_streams"] = lambda: forward_in_streams(x_crops)
         for task in tasks.values():  # warm-up: allocator, cudnn autotune, page cache
             task()
         times: dict[str, list[float]] = {name: [] for name in tasks}
@@ -251,8 +255,11 @@ def main() -> None:
     roof_gflops = roof.flops / median["roof"] / 1e9
     forward_ips = batches * batch_size / median["forward"]
     as_trained_ips = batches * batch_size / median["forward_as_trained"]
-    crop_layouts = ("forward_crops", "forward_crops_streams") if device.type == "cpu" else ("forward_crops",)
-    forward_crops_per_s = batches * batch_size / min(median[name] for name in crop_layouts)
+    # score_pool's ratios are to the faster layout of the forward: on a CPU, also one stream per torch thread.
+    forward_crops_per_s = (
+        batches * batch_size / min(median.get("forward_crops_streams", math.inf), median["forward_crops"])
+    )
+    best_forward_ips = batches * batch_size / min(median.get("forward_streams", math.inf), median["forward"])
     mc_ips = batch_size / median["mc_dropout"]
     print(
         f"model {args.model} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters), "
@@ -278,13 +285,12 @@ def main() -> None:
         f"{forward_ips * flops / 1e9:6.1f} GFLOP/s = {share:.2f} of the roof "
         f"(target: above the network as trained, {as_trained_share:.2f}) {verdict(share > as_trained_share)}"
     )
-    # score_pool runs the forward in one stream per torch thread on a CPU: its ratios are to the faster layout.
-    streams_ips = batches * batch_size / median["forward_streams"]
-    best_forward_ips = max(forward_ips, streams_ips) if device.type == "cpu" else forward_ips
-    print(
-        f"the same forward, one stream of one thread per torch thread: {streams_ips:8.1f} images/s "
-        f"(score_pool's ratios are to the faster of the two, {best_forward_ips:.1f})"
-    )
+    if "forward_streams" in median:
+        print(
+            "the same forward, one stream of one thread per torch thread: "
+            f"{batches * batch_size / median['forward_streams']:8.1f} images/s "
+            f"(score_pool's ratios are to the faster of the two, {best_forward_ips:.1f})"
+        )
     for fmt in ("png", "jpg"):
         ips = args.images / median[f"score_{fmt}"]
         ratio = ips / best_forward_ips
