@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from ml.decode import decode_heatmaps, to_original
+from ml.inference import inference_model
 from ml.models import create_model
 from ml.preprocess import to_input
-from ml.score import per_image_max, score_pool
-from ml.topdown import crop_instance, whole_image_box
+from ml.score import _batches, _BatchScorer, _pool_items, per_image_max, score_pool
+from ml.topdown import DEFAULT_PADDING, crop_instance, whole_image_box
 
 INPUT = 32
 
@@ -63,6 +64,20 @@ def test_batches_mix_images_and_progress_counts_images(model, batch_size, progre
     whole = score_pool(model, [images[0], images[2]], device="cpu")
     for name in ("predicted_loss", "keypoints", "confidence", "features", "heatmap_entropy"):
         np.testing.assert_allclose(getattr(scores, name)[[0, 4]], getattr(whole, name), rtol=1e-5, atol=1e-5)
+
+
+def test_the_gpu_pipeline_fills_every_batch_and_scores_as_the_cpu_streams_do(model):
+    """A GPU's batches are full, an image's people spanning two; run here on the CPU, they give the same rows."""
+    images, boxes = _images(), [None, BOXES, []]
+    scorer = _BatchScorer(inference_model(model), torch.device("cpu"), stride=4.0, batch_size=3)
+    batches = list(_batches(_pool_items(iter(images), boxes), input_size=INPUT, padding=DEFAULT_PADDING, batch_size=3))
+    assert [len(batch.crops.boxes) for batch in batches] == [3, 2]
+    assert [batch.images_done for batch in batches] == [1, 3]
+    rows = [scorer.score_batch(batch)[0] for batch in batches]
+    streams = score_pool(model, images, boxes=boxes, device="cpu", batch_size=3)
+    for name in ("predicted_loss", "keypoints", "confidence", "features", "heatmap_entropy", "image_index", "boxes"):
+        pipeline = torch.cat([batch_rows[name] for batch_rows in rows]).numpy()
+        np.testing.assert_allclose(pipeline, getattr(streams, name), rtol=1e-5, atol=1e-5)
 
 
 def test_without_boxes_a_row_is_an_image(model):
