@@ -217,7 +217,7 @@ def _batches(
         ahead = 0  # crops submitted and not yet taken from their future
 
         def submit() -> None:
-            # One task per thread for what the batch still lacks, not one per image: each hand-over
+            # One task per thread for the crops still lacking, not one per image: each hand-over
             # between threads costs about as much as decoding a small image.
             nonlocal ahead
             wanted, taken = 2 * batch_size - ahead - held_count, []
