@@ -54,7 +54,10 @@ def test_symlink_member_is_rejected(post_files, media):
     assert_nothing_stored(media)
 
 
-@pytest.mark.parametrize("inner", [zip_bytes([("a.jpg", jpeg())]), b"\x1f\x8b\x08\x00" + b"\x00" * 100])
+# Named: a generated archive holds the time it was made, and every xdist worker must collect the same ids.
+@pytest.mark.parametrize(
+    "inner", [zip_bytes([("a.jpg", jpeg())]), b"\x1f\x8b\x08\x00" + b"\x00" * 100], ids=["zip", "gzip"]
+)
 def test_nested_archive_is_rejected(post_files, media, inner):
     results = results_of(post_files(("outer.zip", zip_bytes([("inner.jpg", inner)]))), 400)
     assert "Archives inside archives" in results["inner.jpg"]["reason"]
@@ -135,6 +138,7 @@ def test_partly_bad_archive_keeps_the_good_members(post_files, media):
         (zip_bytes([]), "holds no files"),
         (zip_bytes([("only/", None), ("dirs/", None)]), "holds no files"),
     ],
+    ids=["not-a-zip", "empty", "only-folders"],  # named: generated archives hold the time they were made
 )
 def test_broken_or_empty_zip_is_rejected(post_files, media, data, words):
     results = results_of(post_files(("broken.zip", data)), 400)
