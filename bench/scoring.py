@@ -5,9 +5,9 @@ The roof is the best the machine does on dense work, timed in the same run: on a
 convolution in the forward's memory format and precision, on a GPU a large matrix product in the
 forward's precision. All timings are interleaved (one repetition of every measurement, then the next)
 and reported as medians, so a noisy shared machine slows them alike. An image is one network input: a
-whole image (letterboxed) or one person's crop. On a CPU score_pool runs one stream of one thread per
-torch thread (ml/score_streams.py), so the forward is also timed in that layout, and score_pool's ratios
-are to the faster of the two layouts.
+whole image (letterboxed) or one person's crop. On a CPU score_pool runs one stream per torch thread, up
+to ml.score_streams.MAX_STREAMS, so the forward is also timed in that layout, and score_pool's ratios are
+to the faster of the two layouts.
 
     python -m bench.scoring                                   # hg-tiny on CPU
     python -m bench.scoring --model hg-paper --device cuda --bf16
@@ -40,7 +40,7 @@ from ml.models import PRESETS, create_model
 from ml.precision import autocast_for
 from ml.preprocess import standardise_batch
 from ml.score import score_pool
-from ml.score_streams import run_in_streams
+from ml.score_streams import run_in_streams, stream_layout
 from ml.synthetic import SyntheticScenes, generate, generate_scenes
 from ml.topdown import crop_instance
 
@@ -286,8 +286,9 @@ def main() -> None:
         f"(target: above the network as trained, {as_trained_share:.2f}) {verdict(share > as_trained_share)}"
     )
     if "forward_streams" in median:
+        streams, each = stream_layout(torch.get_num_threads())
         print(
-            "the same forward, one stream of one thread per torch thread: "
+            f"the same forward in score_pool's streams ({streams} x {each} torch threads): "
             f"{batches * batch_size / median['forward_streams']:8.1f} images/s "
             f"(score_pool's ratios are to the faster of the two, {best_forward_ips:.1f})"
         )

@@ -9,7 +9,7 @@ import torch
 
 from ml.models import create_model
 from ml.score import score_pool
-from ml.score_streams import run_in_streams
+from ml.score_streams import MAX_STREAMS, run_in_streams, stream_layout
 
 
 @pytest.fixture
@@ -39,6 +39,27 @@ def test_each_stream_runs_on_one_torch_thread_and_the_caller_gets_its_threads_ba
     assert list(run_in_streams(iter(range(6)), work)) == [1] * 6
     assert threading.main_thread().name not in seen
     assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("threads, layout", [(1, (1, 1)), (2, (2, 1)), (4, (4, 1)), (7, (3, 2)), (16, (4, 4))])
+def test_streams_get_one_thread_each_up_to_the_most_streams_then_share_the_threads(threads, layout):
+    assert MAX_STREAMS == 4
+    assert stream_layout(threads) == layout
+
+
+def test_beyond_the_most_streams_each_stream_runs_on_several_torch_threads(two_torch_threads):
+    torch.set_num_threads(8)  # restored by the fixture
+    names = set()
+
+    def work(job: int) -> int:
+        torch.ones(4096).sum()
+        names.add(threading.current_thread().name)
+        time.sleep(0.02)  # so that every stream takes a job
+        return torch.get_num_threads()
+
+    assert list(run_in_streams(iter(range(16)), work)) == [2] * 16
+    assert len(names) == 4
+    assert torch.get_num_threads() == 8
 
 
 def test_a_single_job_runs_in_the_callers_thread_with_all_its_threads(two_torch_threads):
