@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 from PIL import Image as PILImage
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import log_in
 
@@ -96,13 +97,20 @@ class Editors:
 
 def wait_for_image(page, other_than: int | None = None) -> int:
     """Wait until an image (other than the given one) is on screen and drawn; return its id."""
-    page.wait_for_function(
-        """(previous) => {
-          const text = document.getElementById('fact-image').textContent;
-          return /^#\\d+ /.test(text) && (previous === null || !text.startsWith(previous));
-        }""",
-        arg=f"#{other_than} " if other_than else None,
-    )
+    try:
+        page.wait_for_function(
+            """(previous) => {
+              const text = document.getElementById('fact-image').textContent;
+              return /^#\\d+ /.test(text) && (previous === null || !text.startsWith(previous));
+            }""",
+            arg=f"#{other_than} " if other_than else None,
+        )
+    except PlaywrightTimeoutError as error:
+        # What the annotator would read on the page says why no image came (a failed save or lease).
+        shown = {
+            selector: page.locator(selector).text_content() for selector in ("#fact-image", "#stage-note", "#message")
+        }
+        raise AssertionError(f"no image other than #{other_than} came; the page shows {shown}") from error
     page.evaluate(NEXT_FRAME)
     return shown_image(page)
 
