@@ -222,7 +222,9 @@ def test_skip_gives_the_image_back_and_asks_twice_when_it_was_changed(editor, pr
 
 
 def test_two_annotators_never_see_the_same_image(editor, project, admin_user):
-    fill_queue(project=project, images=pool_images(project=project, user=admin_user, count=6))
+    # Each annotator holds the image on screen and the next one, leased ahead, so the two take up to 8 of
+    # these between them: with fewer, whoever saves first would lease the other's third image, rightly.
+    fill_queue(project=project, images=pool_images(project=project, user=admin_user, count=10))
     pages = {name: editor.open(project, username=name) for name in ("ann", "ada")}
     seen = {name: [shown_image(page)] for name, page in pages.items()}
     for _ in range(2):
