@@ -1,5 +1,6 @@
 """Scoring cost: FLOPs, the forward's share of what the machine's convolutions reach, score_pool from
-files, top-down crops of several people per image, loss-head overhead, MC-dropout.
+files (and their decode, against Pillow alone), top-down crops of several people per image, loss-head
+overhead, MC-dropout.
 
 The roof is the best the machine does on dense work, timed in the same run: on a CPU a large 3x3
 convolution in the forward's memory format and precision, on a GPU a large matrix product in the
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -38,7 +39,7 @@ from ml.allocator import keep_freed_memory
 from ml.inference import inference_model
 from ml.models import PRESETS, create_model
 from ml.precision import autocast_for
-from ml.preprocess import standardise_batch
+from ml.preprocess import load_image, standardise_batch
 from ml.score import score_pool
 from ml.score_streams import run_in_streams, stream_layout
 from ml.synthetic import SyntheticScenes, generate, generate_scenes
@@ -74,6 +75,18 @@ def write_scenes(directory: Path, scenes: SyntheticScenes) -> list[Path]:
         Image.fromarray(image).save(path, quality=90)
         paths.append(path)
     return paths
+
+
+def decode_with_pillow(paths: list[Path]) -> None:
+    """Each file decoded as Pillow alone decodes it (what load_image falls back to)."""
+    for path in paths:
+        with Image.open(path) as im:
+            np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+
+
+def decode_with_load_image(paths: list[Path]) -> None:
+    for path in paths:
+        load_image(path)
 
 
 def input_batch(pixels) -> torch.Tensor:
@@ -236,6 +249,10 @@ def main() -> None:
             "mc_dropout": mc_dropout,
             "score_png": lambda: score_pool(model, files["png"], device=device, batch_size=batch_size),
             "score_jpg": lambda: score_pool(model, files["jpg"], device=device, batch_size=batch_size),
+            "decode_png_pillow": lambda: decode_with_pillow(files["png"]),
+            "decode_png": lambda: decode_with_load_image(files["png"]),
+            "decode_jpg_pillow": lambda: decode_with_pillow(files["jpg"]),
+            "decode_jpg": lambda: decode_with_load_image(files["jpg"]),
             "score_topdown": lambda: score_pool(model, scene_files, boxes=boxes, device=device, batch_size=batch_size),
         }
         if device.type == "cpu":  # score_pool's layout there
@@ -291,6 +308,12 @@ def main() -> None:
             f"the same forward in score_pool's streams ({streams} x {each} torch threads): "
             f"{batches * batch_size / median['forward_streams']:8.1f} images/s "
             f"(score_pool's ratios are to the faster of the two, {best_forward_ips:.1f})"
+        )
+    for fmt in ("png", "jpg"):
+        pillow, ours = (1e6 * median[f"decode_{fmt}{way}"] / args.images for way in ("_pillow", ""))
+        print(
+            f"decode a {fmt.upper()} file (one thread): Pillow alone {pillow:6.1f} us, "
+            f"load_image (ml/fast_decode.py) {ours:6.1f} us, {pillow / ours:.2f}x"
         )
     for fmt in ("png", "jpg"):
         ips = args.images / median[f"score_{fmt}"]

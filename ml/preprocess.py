@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from PIL import ExifTags, Image, ImageOps
 
+from ml import fast_decode
+
 ImageSource = str | os.PathLike | BinaryIO | np.ndarray
 
 # ImageNet statistics: the usual choice for hourglass inputs, and harmless when training from scratch.
@@ -57,8 +59,7 @@ def load_image(source: ImageSource) -> np.ndarray:
     """Decode a path, file-like object or HxWx3 uint8 array into an upright RGB uint8 array [H,W,3]."""
     if isinstance(source, np.ndarray):
         return _checked_array(source)
-    with _open(source) as im:
-        return _upright_rgb(im)
+    return _decode(_read(source), needed_scale=None).pixels
 
 
 def load_image_for_scale(source: ImageSource, needed_scale: Callable[[tuple[int, int]], float]) -> DecodedImage:
@@ -72,13 +73,39 @@ def load_image_for_scale(source: ImageSource, needed_scale: Callable[[tuple[int,
     """
     if isinstance(source, np.ndarray):
         return full_resolution(_checked_array(source))
-    with _open(source) as im:
-        if im.format != "JPEG":
+    return _decode(_read(source), needed_scale)
+
+
+def _read(source: str | os.PathLike | BinaryIO) -> bytes:
+    """A path's or file-like object's bytes, the latter from its start."""
+    if not hasattr(source, "read"):
+        with open(source, "rb") as file:
+            return file.read()
+    if hasattr(source, "seek"):
+        source.seek(0)
+    return source.read()
+
+
+def _decode(data: bytes, needed_scale: Callable[[tuple[int, int]], float] | None) -> DecodedImage:
+    """An image file's upright RGB pixels, at 1/r of its resolution as load_image_for_scale says (at full
+    resolution when needed_scale is None): through ml.fast_decode where it gives Pillow's pixels, else Pillow."""
+    fast = fast_decode.probe(data)
+    if fast is not None:
+        width, height = fast.stored_size
+        size = (height, width) if fast.orientation in _QUARTER_TURNS else (width, height)
+        reduction = 1
+        if fast.format == "JPEG" and needed_scale is not None:
+            reduction = _jpeg_reduction(needed_scale(size), fast.stored_size)
+        pixels = fast_decode.decode(data, fast, reduction)
+        if pixels is not None:
+            return DecodedImage(pixels, size, reduction, _reduction_transform(reduction, size, fast.orientation))
+    with Image.open(io.BytesIO(data)) as im:
+        if im.format != "JPEG" or needed_scale is None:
             return full_resolution(_upright_rgb(im))
         orientation = im.getexif().get(ExifTags.Base.Orientation, 1)
         width, height = im.size
         size = (height, width) if orientation in _QUARTER_TURNS else (width, height)
-        reduction = _draft(im, needed_scale(size))
+        reduction = _draft(im, _jpeg_reduction(needed_scale(size), im.size))
         pixels = _upright_rgb(im)
     return DecodedImage(pixels, size, reduction, _reduction_transform(reduction, size, orientation))
 
@@ -87,15 +114,6 @@ def _checked_array(image: np.ndarray) -> np.ndarray:
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 uint8 array, got {image.dtype} {image.shape}")
     return image
-
-
-def _open(source: str | os.PathLike | BinaryIO) -> Image.Image:
-    """Open a path or file-like object (from its start, read whole) without decoding its pixels yet."""
-    if hasattr(source, "read"):
-        if hasattr(source, "seek"):
-            source.seek(0)
-        source = io.BytesIO(source.read())
-    return Image.open(source)
 
 
 def _upright_rgb(im: Image.Image) -> np.ndarray:
@@ -107,12 +125,16 @@ def _upright_rgb(im: Image.Image) -> np.ndarray:
     return np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
 
 
-def _draft(im: Image.Image, scale: float) -> int:
-    """Ask the JPEG decoder for 1/r of the resolution, r as load_image_for_scale says; returns the r it gives."""
-    width, height = im.size
-    reduction = next((r for r in JPEG_REDUCTIONS if r * scale <= 1.0 and r <= min(width, height)), 1)
+def _jpeg_reduction(scale: float, stored_size: tuple[int, int]) -> int:
+    """The r to decode a JPEG of that stored (W, H) at, for a needed scale, as load_image_for_scale says."""
+    return next((r for r in JPEG_REDUCTIONS if r * scale <= 1.0 and r <= min(stored_size)), 1)
+
+
+def _draft(im: Image.Image, reduction: int) -> int:
+    """Ask Pillow's JPEG decoder for 1/reduction of the resolution; returns the r it gives."""
     if reduction == 1:
         return 1
+    width, height = im.size
     # Pillow decodes at the largest reduction whose result is at least the requested size: asking for
     # (W // r, H // r) gets exactly r, at ceil(W / r) x ceil(H / r) pixels.
     drafted = im.draft("RGB", (width // reduction, height // reduction))
