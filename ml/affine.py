@@ -26,8 +26,9 @@ def apply_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ m[:, :2].T + m[:, 2]
 
 
-def warp_image(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resample image [H,W,3] uint8 so that source pixel p lands on matrix @ p; returns [h,w,3] uint8.
+def warp_image(image: np.ndarray | Image.Image, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resample image [H,W,3] uint8 (or an RGB Pillow image) so that source pixel p lands on matrix @ p;
+    returns [h,w,3] uint8.
 
     size is (h, w). Pixels mapped from outside the source are black, like the letterbox pad.
     """
@@ -38,5 +39,6 @@ def warp_image(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> 
     linear, shift = inverse[:, :2], inverse[:, 2]
     corner_shift = shift + 0.5 - 0.5 * linear.sum(axis=1)
     coefficients = (linear[0, 0], linear[0, 1], corner_shift[0], linear[1, 0], linear[1, 1], corner_shift[1])
-    warped = Image.fromarray(image).transform((out_w, out_h), Image.AFFINE, coefficients, resample=Image.BILINEAR)
+    source = image if isinstance(image, Image.Image) else Image.fromarray(image)
+    warped = source.transform((out_w, out_h), Image.AFFINE, coefficients, resample=Image.BILINEAR)
     return np.asarray(warped)

@@ -24,7 +24,7 @@ from ml.precision import autocast_for
 from ml.preprocess import ImageSource, letterbox, letterbox_transform, load_image_for_scale, standardise_batch
 from ml.score_streams import run_in_streams
 from ml.targets import DEFAULT_PEAK
-from ml.topdown import DEFAULT_PADDING, check_padding, checked_box, crop_instance, crop_scale, whole_image_box
+from ml.topdown import DEFAULT_PADDING, check_padding, checked_box, crop_instances, crop_scale, whole_image_box
 
 
 @dataclass
@@ -149,12 +149,12 @@ def _crop_image(index: int, source: ImageSource, boxes: np.ndarray | None, input
         # The caller holds a list of images; the position says which one to look at.
         raise ValueError(f"cannot read image {index} of the pool: {error}") from error
     if boxes is None:
-        # crop_instance of a box covering the image is its letterbox; most pools have no boxes, and the
+        # crop_instances of a box covering the image is its letterbox; most pools have no boxes, and the
         # box's checks cost as much as decoding a small image. Views, not stacks: batching copies them once.
         pixels, transform = letterbox(image, input_size)
         box = np.array([whole_image_box(*image.size)], dtype=np.float32)
         return _Crops(pixels[None], transform[None], box, np.array([index], dtype=np.int64))
-    crops = [crop_instance(image, box, input_size=input_size, padding=padding) for box in boxes]
+    crops = crop_instances(image, boxes, input_size=input_size, padding=padding)
     return _Crops(
         np.stack([pixels for pixels, _ in crops]),
         np.stack([transform for _, transform in crops]),

@@ -9,6 +9,7 @@ A box that covers the whole image, [0, 0, width, height], gives exactly the lett
 from collections.abc import Sequence
 
 import numpy as np
+from PIL import Image
 
 from ml.affine import compose, invert, warp_image
 from ml.preprocess import DecodedImage, full_resolution, letterbox, letterbox_transform
@@ -72,16 +73,31 @@ def crop_instance(
     Returns (pixels [S,S,3] uint8, [2,3] map from full-resolution image pixels to crop pixels): the map
     is the same whatever the reduction, so keypoints decoded from the crop land on the full image.
     """
+    return crop_instances(image, [box], input_size=input_size, padding=padding)[0]
+
+
+def crop_instances(
+    image: np.ndarray | DecodedImage, boxes: Sequence[Box], *, input_size: int, padding: float = DEFAULT_PADDING
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """crop_instance for each box, in order. The image goes to Pillow once for all the warps: each hand-over
+    copies the whole image (about 0.1 ms for a 640x480 photo, a tenth of what cropping a person costs)."""
     decoded = image if isinstance(image, DecodedImage) else full_resolution(image)
-    transform = crop_transform(box, image_size=decoded.size, input_size=input_size, padding=padding)
-    if covers_image(box, image_size=decoded.size):
-        # Same map either way; a resize and a pad are cheaper than an affine warp of the whole image.
-        return letterbox(decoded, input_size)
-    # Decoded pixels -> full-resolution pixels -> crop. Where a reduced image's partial block reaches past
-    # the image, the crop shows up to r - 1 more pixels (the edge's colour) before the black: under one crop
-    # pixel, since r is at most 1 / scale.
-    from_decoded = compose(transform, invert(decoded.to_pixels))
-    return warp_image(decoded.pixels, from_decoded, (input_size, input_size)), transform
+    source = None
+    crops = []
+    for box in boxes:
+        transform = crop_transform(box, image_size=decoded.size, input_size=input_size, padding=padding)
+        if covers_image(box, image_size=decoded.size):
+            # Same map either way; a resize and a pad are cheaper than an affine warp of the whole image.
+            crops.append(letterbox(decoded, input_size))
+            continue
+        if source is None:
+            source = Image.fromarray(decoded.pixels)
+        # Decoded pixels -> full-resolution pixels -> crop. Where a reduced image's partial block reaches
+        # past the image, the crop shows up to r - 1 more pixels (the edge's colour) before the black: under
+        # one crop pixel, since r is at most 1 / scale.
+        from_decoded = compose(transform, invert(decoded.to_pixels))
+        crops.append((warp_image(source, from_decoded, (input_size, input_size)), transform))
+    return crops
 
 
 def check_padding(padding: float) -> None:

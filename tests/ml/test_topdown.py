@@ -10,7 +10,7 @@ from ml.data import KeypointDataset
 from ml.decode import decode_heatmaps, to_original
 from ml.preprocess import letterbox
 from ml.skeletons import LSP14
-from ml.topdown import DEFAULT_PADDING, crop_instance, crop_transform, whole_image_box
+from ml.topdown import DEFAULT_PADDING, crop_instance, crop_instances, crop_transform, whole_image_box
 
 WIDTH, HEIGHT, INPUT = 200, 150, 64
 
@@ -128,3 +128,14 @@ def test_dataset_boxes_must_line_up_with_items():
         KeypointDataset(
             [_image()], np.zeros((1, 14, 2)), np.full((1, 14), 2), boxes=np.zeros((2, 4)), skeleton=LSP14, input_size=32
         )
+
+
+def test_an_images_crops_together_are_each_box_cropped_alone():
+    image = _image(3)
+    boxes = list(BOXES.values())
+    together = crop_instances(image, boxes, input_size=INPUT)
+    assert len(together) == len(boxes)
+    for (pixels, transform), box in zip(together, boxes, strict=True):
+        alone_pixels, alone_transform = crop_instance(image, box, input_size=INPUT)
+        np.testing.assert_array_equal(pixels, alone_pixels)
+        np.testing.assert_array_equal(transform, alone_transform)
