@@ -26,6 +26,8 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EXIF = b"Exif\0\0"
 _XMP = b"http://ns.adobe.com/xap/1.0/\x00"
 _MULTI_PICTURE = b"MPF\0"
+# Markers without a length: TEM, RST0-7 and SOI (a second one), valid only outside the header.
+_STANDALONE_MARKERS = frozenset([0x01, *range(0xD0, 0xD9)])
 _EXIF_ORIENTATION_TAG = 0x0112
 _TIFF_SHORT = 3
 # Colour spaces libjpeg-turbo turns into RGB exactly as Pillow does (a grey image's one channel, repeated).
@@ -124,6 +126,8 @@ def _probe_jpeg(data: bytes) -> FastFile | None:
             continue
         if marker == 0xDA:  # start of scan: every header marker has been seen
             break
+        if marker in _STANDALONE_MARKERS:  # no length follows; Pillow steps over them, and so they go to it
+            return None
         length = int.from_bytes(data[position + 2 : position + 4], "big")
         segment = data[position + 4 : position + 2 + length]
         if length < 2 or len(segment) != length - 2:

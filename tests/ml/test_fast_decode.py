@@ -161,8 +161,15 @@ def test_a_decompression_bomb_is_refused_by_pillow(monkeypatch, fmt):
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"\xff\xd8\xff", b"\xff\xd8\xff\xe1\x00\x01", b"\x89PNG\r\n\x1a\n", b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"],
-    ids=["empty", "jpeg-start", "jpeg-bad-length", "png-signature", "png-cut-ihdr"],
+    [
+        b"",
+        b"\xff\xd8\xff",
+        b"\xff\xd8\xff\xe1\x00\x01",
+        b"\xff\xd8\xff\xd0\xff\xda\x00\x02",
+        b"\x89PNG\r\n\x1a\n",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR",
+    ],
+    ids=["empty", "jpeg-start", "jpeg-bad-length", "jpeg-standalone-marker", "png-signature", "png-cut-ihdr"],
 )
 def test_probe_turns_down_malformed_headers(data):
     assert fast_decode.probe(data) is None
@@ -185,3 +192,11 @@ def test_exif_without_orientation_reads_as_upright():
     exif = Image.Exif()
     exif[0x010F] = "a camera maker"
     assert fast_decode._exif_orientation(exif.tobytes()[len(b"Exif\0\0") :]) == 0
+
+
+def test_a_tiny_jpeg_reduced_goes_to_pillow_and_decodes_as_before():
+    data = encoded(Image.fromarray(picture(6, 5)), "JPEG", quality=90)
+    assert fast_decode.decode(data, fast_decode.probe(data), 2) is None
+    decoded = load_image_for_scale(io.BytesIO(data), scale_for(2))
+    assert decoded.reduction == 2
+    np.testing.assert_array_equal(decoded.pixels, pillow_decoded(data, 2))
