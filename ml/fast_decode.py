@@ -21,6 +21,8 @@ import numpy as np
 import simplejpeg
 from PIL import Image
 
+from ml.exif_orientation import upright
+
 _JPEG_START = b"\xff\xd8\xff"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EXIF = b"Exif\0\0"
@@ -81,7 +83,7 @@ def decode(data: bytes, file: FastFile, reduction: int = 1) -> np.ndarray | None
     expected = (-(-height // reduction), -(-width // reduction), 3)
     if pixels is None or pixels.shape != expected or pixels.dtype != np.uint8:
         return None
-    return np.ascontiguousarray(_upright(pixels, file.orientation))
+    return np.ascontiguousarray(upright(pixels, file.orientation))
 
 
 def _decode_jpeg(data: bytes, width: int, height: int, reduction: int) -> np.ndarray | None:
@@ -95,23 +97,6 @@ def _decode_jpeg(data: bytes, width: int, height: int, reduction: int) -> np.nda
     return simplejpeg.decode_jpeg(
         data, colorspace="RGB", min_width=-(-width // reduction), min_height=-(-height // reduction)
     )
-
-
-def _upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
-    """pixels [H,W,3] turned as ImageOps.exif_transpose turns an image of that EXIF orientation."""
-    if orientation in (5, 6, 7, 8):
-        pixels = pixels.transpose(1, 0, 2)
-    flip_rows, flip_columns = {
-        1: (False, False),
-        2: (False, True),
-        3: (True, True),
-        4: (True, False),
-        5: (False, False),
-        6: (False, True),
-        7: (True, True),
-        8: (True, False),
-    }[orientation]
-    return pixels[:: -1 if flip_rows else 1, :: -1 if flip_columns else 1]
 
 
 def _probe_jpeg(data: bytes) -> FastFile | None:

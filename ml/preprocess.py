@@ -11,6 +11,7 @@ import torch
 from PIL import ExifTags, Image, ImageOps
 
 from ml import fast_decode
+from ml.exif_orientation import QUARTER_TURNS, REVERSED_AXES
 
 ImageSource = str | os.PathLike | BinaryIO | np.ndarray
 
@@ -20,20 +21,6 @@ STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255.0
 
 # The scales libjpeg decodes at in the DCT domain (1/r), largest reduction first.
 JPEG_REDUCTIONS = (8, 4, 2)
-# For each EXIF orientation, whether the upright x and y axes run against the stored image's (ImageOps.
-# exif_transpose: 2 mirrors, 3 turns half, 4 flips, 5 transposes, 6 turns clockwise, 7 transverses, 8 turns
-# anticlockwise); 5 to 8 also swap width and height.
-_REVERSED_AXES = {
-    1: (False, False),
-    2: (True, False),
-    3: (True, True),
-    4: (False, True),
-    5: (False, False),
-    6: (True, False),
-    7: (True, True),
-    8: (False, True),
-}
-_QUARTER_TURNS = (5, 6, 7, 8)
 
 
 class DecodedImage(NamedTuple):
@@ -92,7 +79,7 @@ def _decode(data: bytes, needed_scale: Callable[[tuple[int, int]], float] | None
     fast = fast_decode.probe(data)
     if fast is not None:
         width, height = fast.stored_size
-        size = (height, width) if fast.orientation in _QUARTER_TURNS else (width, height)
+        size = (height, width) if fast.orientation in QUARTER_TURNS else (width, height)
         reduction = 1
         if fast.format == "JPEG" and needed_scale is not None:
             reduction = _jpeg_reduction(needed_scale(size), fast.stored_size)
@@ -104,7 +91,7 @@ def _decode(data: bytes, needed_scale: Callable[[tuple[int, int]], float] | None
             return full_resolution(_upright_rgb(im))
         orientation = im.getexif().get(ExifTags.Base.Orientation, 1)
         width, height = im.size
-        size = (height, width) if orientation in _QUARTER_TURNS else (width, height)
+        size = (height, width) if orientation in QUARTER_TURNS else (width, height)
         reduction = _draft(im, _jpeg_reduction(needed_scale(size), im.size))
         pixels = _upright_rgb(im)
     return DecodedImage(pixels, size, reduction, _reduction_transform(reduction, size, orientation))
@@ -153,7 +140,7 @@ def _reduction_transform(reduction: int, size: tuple[int, int], orientation: int
     """
     scale = 1.0 / reduction
     rows = []
-    for axis, (n, reversed_axis) in enumerate(zip(size, _REVERSED_AXES.get(orientation, (False, False)))):
+    for axis, (n, reversed_axis) in enumerate(zip(size, REVERSED_AXES.get(orientation, (False, False)))):
         start = n - reduction * math.ceil(n / reduction) if reversed_axis else 0
         row = [0.0, 0.0, scale * (0.5 - start) - 0.5]
         row[axis] = scale
