@@ -36,7 +36,7 @@ _TIFF_SHORT = 3
 _JPEG_COLOURSPACES = ("YCbCr", "Gray")
 # Where Pillow finds an orientation in a PNG (then exif_transpose would turn the image): its own
 # chunk, and the text chunks it reads EXIF and XMP from.
-_PNG_ORIENTATION_KEYWORDS = (b"Raw profile type exif", b"XML:com.adobe.xmp")
+_PNG_ORIENTATION_KEYWORDS = (b"Raw profile type exif\0", b"XML:com.adobe.xmp\0")  # keyword, then its NUL
 _PNG_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
 
 
@@ -194,4 +194,4 @@ def _needs_pillow(kind: bytes, body: bytes) -> bool:
     """Whether a PNG chunk may orient the image (EXIF, or XMP in text) or animate it."""
     if kind in (b"eXIf", b"acTL"):
         return True
-    return kind in _PNG_TEXT_CHUNKS and body.split(b"\0", 1)[0] in _PNG_ORIENTATION_KEYWORDS
+    return kind in _PNG_TEXT_CHUNKS and body.startswith(_PNG_ORIENTATION_KEYWORDS)

@@ -122,10 +122,15 @@ def test_png_with_alpha_keeps_the_colour_of_transparent_pixels():
         lambda: encoded(Image.fromarray(picture(40, 30)).convert("P"), "PNG"),
         lambda: encoded(Image.fromarray(picture(40, 30)).convert("L"), "PNG"),
         lambda: encoded(Image.fromarray(picture(40, 30)), "PNG", exif=exif_with_orientation(6)),
+        lambda: with_chunk(
+            encoded(Image.fromarray(picture(40, 30)), "PNG"),
+            b"iTXt",
+            b'XML:com.adobe.xmp\0\0\0\0\0<x tiff:Orientation="6"/>',
+        ),
         lambda: encoded(Image.fromarray(picture(40, 30)), "GIF"),
         lambda: encoded(Image.fromarray(picture(40, 30)), "BMP"),
     ],
-    ids=["cmyk-jpeg", "xmp-jpeg", "palette-png", "grey-png", "exif-png", "gif", "bmp"],
+    ids=["cmyk-jpeg", "xmp-jpeg", "palette-png", "grey-png", "exif-png", "xmp-png", "gif", "bmp"],
 )
 def test_other_files_are_left_to_pillow_and_decode_as_before(make):
     data = make()
